@@ -1,0 +1,152 @@
+"""The machinery every check uses: calling student code, comparing, messages.
+
+Messages follow the order in which students fail: not run or not written yet
+→ returned nothing → wrong type → wrong shape → wrong dtype → wrong values on
+the simplest case → edge cases. Each message names the case, shows what was
+expected and what came back, and ends with a hint.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+
+class CheckError(AssertionError):
+    """A self-check failed. The message is written for the student."""
+
+
+class NotDoneError(CheckError, NotImplementedError):
+    """The exercise still raises ``NotImplementedError``: nothing to check yet.
+
+    It is a ``NotImplementedError`` too, so a blank notebook fails in the same
+    way everywhere: in the exercise cell, its check, and the cells that use it.
+    """
+
+
+def _fmt(value: Any, limit: int = 6) -> str:
+    """Short, readable rendering of a value for a message."""
+    if isinstance(value, np.ndarray):
+        body = np.array2string(value, threshold=limit * limit, edgeitems=3, precision=4)
+        return f"array of shape {value.shape}, dtype {value.dtype}:\n{textwrap.indent(body, '    ')}"
+    text = repr(value)
+    return text if len(text) < 300 else text[:300] + " …"
+
+
+def fail(name: str, case: str, message: str, hint: str = "") -> None:
+    """Raise a :class:`CheckError` in the course's message format."""
+    lines = [f"{name}: {case}", textwrap.indent(message, "  ")]
+    if hint:
+        lines.append(f"Hint: {hint}")
+    raise CheckError("\n".join(lines))
+
+
+def require_function(name: str, func: Any) -> None:
+    """The object passed in must be a function (not None, not a result)."""
+    if not callable(func):
+        fail(name, "is it defined?",
+             f"expected a function, got {type(func).__name__}: {_fmt(func)}",
+             f"pass the function itself, `check.{name}({name})`, not the result of calling it.")
+
+
+def call(name: str, func: Callable, *args: Any, case: str = "", **kwargs: Any) -> Any:
+    """Call the student's ``func``; turn the blank stub into :class:`NotDoneError`.
+
+    Arrays are copied first, so a function that modifies its input cannot
+    spoil the next case, and that mistake is reported.
+    """
+    require_function(name, func)
+    copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+    try:
+        result = func(*copies, **kwargs)
+    except NotImplementedError:
+        raise NotDoneError(
+            f"{name} is not written yet: replace `raise NotImplementedError()` in its cell "
+            f"with your code, run that cell, then run this check again.") from None
+    except CheckError:
+        raise
+    except Exception as err:  # show the student's own error, with the case that caused it
+        fail(name, f"{case} raised {type(err).__name__}",
+             f"the call raised {type(err).__name__}: {err}",
+             "read the traceback above this message: it points at the line in your function.")
+        raise  # unreachable; keeps type checkers happy
+    for before, after in zip(args, copies):
+        if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
+            fail(name, case, "your function changed one of its input arrays in place.",
+                 "work on a copy (`x = x.astype(np.float64)` makes one) instead of writing into the input.")
+    return result
+
+
+def expect_scalar(name: str, got: Any, expected: float, *, case: str, hint: str = "",
+                  rtol: float = 1e-7, atol: float = 1e-9) -> None:
+    """``got`` must be one real number close to ``expected``."""
+    if got is None:
+        fail(name, case, "your function returned None.", "did you forget the `return` statement?")
+    arr = np.asarray(got)
+    if arr.shape != () or not np.issubdtype(arr.dtype, np.number):
+        fail(name, case, f"expected a single number, got {_fmt(got)}",
+             "sum over all pixels so that the result is one number, e.g. `np.sum(...)`.")
+    if not np.isclose(float(arr), expected, rtol=rtol, atol=atol):
+        fail(name, case, f"expected {expected:.6g}\ngot      {float(arr):.6g}", hint)
+
+
+def expect_array(name: str, got: Any, expected: np.ndarray, *, case: str, hint: str = "",
+                 dtype: Any = None, rtol: float = 1e-7, atol: float = 1e-9) -> None:
+    """``got`` must be an array of ``expected``'s shape (and ``dtype``, if given) and values."""
+    expected = np.asarray(expected)
+    if got is None:
+        fail(name, case, "your function returned None.", "did you forget the `return` statement?")
+    if not isinstance(got, np.ndarray):
+        fail(name, case, f"expected a NumPy array, got {type(got).__name__}",
+             "return a NumPy array, e.g. `np.array(result)`.")
+    if got.shape != expected.shape:
+        fail(name, case, f"expected shape {expected.shape}\ngot shape      {got.shape}", hint)
+    if dtype is not None and got.dtype != np.dtype(dtype):
+        fail(name, case, f"expected dtype {np.dtype(dtype)}\ngot dtype      {got.dtype}",
+             f"convert with `.astype(np.{np.dtype(dtype)})`.")
+    if np.issubdtype(expected.dtype, np.floating) or np.issubdtype(got.dtype, np.floating):
+        if np.isnan(got).any() and not np.isnan(expected).any():
+            fail(name, case, f"your result contains NaN at {int(np.isnan(got).sum())} place(s).", hint)
+        bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    else:
+        bad = got != expected
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        fail(name, case,
+             f"{int(bad.sum())} of {bad.size} values differ; the first at index {where}:\n"
+             f"expected {expected[where]!r}\ngot      {got[where]!r}", hint)
+
+
+def expect_equal(name: str, got: Any, expected: Any, *, case: str, hint: str = "") -> None:
+    """``got`` must equal ``expected`` (numbers, tuples, strings)."""
+    if got is None and expected is not None:
+        fail(name, case, "your function returned None.", "did you forget the `return` statement?")
+    if got != expected:
+        fail(name, case, f"expected {_fmt(expected)}\ngot      {_fmt(got)}", hint)
+
+
+def count_loops(func: Callable) -> int | None:
+    """How many ``for``/``while`` loops and comprehensions ``func``'s source has.
+
+    Returns None when the source is not available (then loop rules are not checked).
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    loop_types = (ast.For, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+    return sum(isinstance(node, loop_types) for node in ast.walk(tree))
+
+
+def passed(name: str, n_cases: int) -> None:
+    """Print the one-line success message (stdout: stderr would cost nbgrader points)."""
+    print(f"✔ {name}: all {n_cases} checks passed.")
+
+
+def random_images(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
+    """uint8 images with values 0–255, like CIFAR-10's."""
+    return rng.integers(0, 256, size=tuple(shape), dtype=np.uint8)

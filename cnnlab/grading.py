@@ -1,0 +1,98 @@
+"""Autograde notebooks with the real nbgrader and read the scores back.
+
+Used by the test suite (the grading round trip) and by instructors::
+
+    scores = autograde_submissions(Path("solutions"), "01_knn",
+                                   {"alice": Path("alice.ipynb")}, course_dir=Path("course"))
+    scores["alice"].score, scores["alice"].max_score, scores["alice"].cells
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import nbgrader_api, release
+
+
+@dataclass
+class CellResult:
+    """One graded cell of one submission."""
+
+    grade_id: str
+    score: float
+    max_score: float
+    errors: list[str] = field(default_factory=list)  # "Ename: message" of errors the cell raised
+    stderr: str = ""
+
+
+@dataclass
+class NotebookResult:
+    """The autograded result of one student's notebook."""
+
+    student: str
+    score: float
+    max_score: float
+    cells: dict[str, CellResult]
+    notebook: nbformat.NotebookNode  # the executed notebook, outputs included
+
+    def errors(self) -> list[tuple[int, str, str]]:
+        """``(cell index, ename, evalue)`` of every error any code cell raised."""
+        found = []
+        for i, cell in enumerate(self.notebook.cells):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error":
+                    found.append((i, out["ename"], out["evalue"]))
+        return found
+
+
+def autograde_submissions(solutions_dir: Path, assignment_id: str, submissions: dict[str, Path],
+                          course_dir: Path, **config) -> dict[str, NotebookResult]:
+    """Release ``assignment_id``, autograde each student's notebook, return the results.
+
+    ``submissions`` maps a student id to the path of that student's notebook.
+    ``config`` items go to nbgrader (e.g. ``{"Execute.timeout": 60}``); by
+    default nbgrader's own 30 s per cell applies, as in a plain installation.
+    """
+    from nbgrader.api import Gradebook
+
+    course_dir = Path(course_dir)
+    if not (course_dir / "release" / assignment_id).exists():
+        release.build_course(Path(solutions_dir), course_dir, [assignment_id])
+    api = nbgrader_api.make_api(course_dir, **config)
+    for student, path in submissions.items():
+        dest = course_dir / "submitted" / student / assignment_id
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.mkdir(parents=True)
+        shutil.copyfile(path, dest / f"{assignment_id}.ipynb")
+        nbgrader_api.run(f"autograde {assignment_id} for {student}", api.autograde,
+                         assignment_id, student, force=True)
+    results = {}
+    with Gradebook(api.coursedir.db_url) as gb:
+        for student in submissions:
+            sub = gb.find_submission_notebook(assignment_id, assignment_id, student)
+            executed = nbformat.read(course_dir / "autograded" / student / assignment_id /
+                                     f"{assignment_id}.ipynb", as_version=4)
+            results[student] = NotebookResult(
+                student=student, score=sub.score, max_score=sub.max_score,
+                cells=_cell_results(executed, {g.name: g for g in sub.grades}), notebook=executed)
+    return results
+
+
+def _cell_results(executed: nbformat.NotebookNode, grades: dict) -> dict[str, CellResult]:
+    cells = {}
+    for cell in executed.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id not in grades:
+            continue
+        grade = grades[grade_id]
+        outputs = cell.get("outputs", [])
+        cells[grade_id] = CellResult(
+            grade_id=grade_id, score=grade.score, max_score=grade.max_score,
+            errors=[f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error"],
+            stderr="".join(o.get("text", "") for o in outputs if o.get("name") == "stderr"))
+    return cells

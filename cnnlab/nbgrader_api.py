@@ -1,0 +1,57 @@
+"""One place that builds nbgrader's Python API for a course folder.
+
+Both releasing (``cnnlab.release``) and grading (``cnnlab.grading``) drive
+the real nbgrader through :class:`nbgrader.apps.NbGraderAPI`, which returns
+``{"success", "error", "log"}`` and never raises: :func:`run` turns a failure
+into an exception with nbgrader's own log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+COURSE_ID = "cnnlab"
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader step failed; the message holds nbgrader's error and log."""
+
+
+def _venv_bin_on_path() -> None:
+    # nbgrader creates its database by running `alembic` as a subprocess, found
+    # on PATH: without the interpreter's bin/ there, the first step fails.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def make_api(course_dir: Path, **config: Any):
+    """An ``NbGraderAPI`` rooted at ``course_dir`` (``source/``, ``submitted/`` …).
+
+    Extra ``config`` items are ``"Section.trait": value`` pairs, e.g.
+    ``{"Execute.timeout": 60}``.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    _venv_bin_on_path()
+    cfg = Config()
+    cfg.CourseDirectory.root = str(course_dir)
+    cfg.CourseDirectory.course_id = COURSE_ID
+    cfg.Exchange.root = str(Path(course_dir) / "exchange")
+    for key, value in config.items():
+        section, trait = key.split(".")
+        setattr(cfg[section], trait, value)
+    return NbGraderAPI(config=cfg)
+
+
+def run(step: str, method: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:
+    """Call an ``NbGraderAPI`` method and raise :class:`NbgraderError` if it failed."""
+    result = method(*args, **kwargs)
+    if not result.get("success"):
+        raise NbgraderError(f"nbgrader {step} failed:\n{result.get('error', '')}\n"
+                            f"--- nbgrader log ---\n{result.get('log', '')}")
+    return result

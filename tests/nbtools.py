@@ -1,0 +1,71 @@
+"""Helpers the tests use to read solution notebooks and build simulated submissions."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+NOTEBOOKS = ROOT / "notebooks"
+MUTANTS = Path(__file__).resolve().parent / "mutants"
+
+MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*\n", re.M)
+
+
+def solution_ids() -> list[str]:
+    return sorted(p.stem for p in SOLUTIONS.glob("*.ipynb"))
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def solution_cells(nb) -> dict[str, str]:
+    """grade_id → source of every autograded-answer (solution) cell."""
+    return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
+            if nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+
+
+def test_cells(nb) -> dict[str, dict]:
+    """grade_id → {"source", "points"} of every graded test cell."""
+    return {nbgrader_meta(c)["grade_id"]: {"source": c.source, "points": nbgrader_meta(c)["points"]}
+            for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+
+
+def strip_markers(source: str) -> str:
+    """A student's answer: the solution without nbgrader's BEGIN/END markers."""
+    return MARKER.sub("", source)
+
+
+def mutants(assignment_id: str) -> dict[str, list[dict]]:
+    """The plausible wrong answers for one notebook: tests/mutants/<id>.py's MUTANTS."""
+    path = MUTANTS / f"m{assignment_id}.py"
+    spec = importlib.util.spec_from_file_location(f"mutants_{assignment_id}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MUTANTS
+
+
+def filled_submission(released: Path, solution: Path, out: Path, overrides: dict[str, str] | None = None) -> Path:
+    """The released notebook with every answer cell filled in, as a student would.
+
+    Answers come from the solution notebook; ``overrides`` maps a grade_id to other
+    source (a plausible wrong answer). Outputs are cleared, as in a fresh submission.
+    """
+    answers = {k: strip_markers(v) for k, v in solution_cells(read(solution)).items()}
+    answers.update(overrides or {})
+    nb = read(released)
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and gid in answers:
+            cell.source = answers[gid]
+    nbformat.write(nb, out)
+    return out

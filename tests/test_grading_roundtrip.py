@@ -1,0 +1,90 @@
+"""The grading round trip through the real nbgrader, for every notebook in solutions/.
+
+For each notebook: release it, then autograde three simulated students:
+
+* ``solved``: the released notebook with every answer filled in → full marks,
+  and no graded cell writes to stderr (nbgrader would give it 0);
+* ``blank``: the released notebook as it is → 0 on every graded cell, and the
+  only errors anywhere are "not written yet" ones;
+* ``wrong``: every answer replaced by its first plausible wrong version
+  (tests/mutants/) → every graded cell below its points.
+
+nbgrader's default 30 s per-cell timeout applies, as in a plain installation.
+The notebooks load CIFAR-10/MNIST, so this needs the real data (CNNLAB_DATA).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+
+import nbtools
+from cnnlab import grading
+
+pytestmark = pytest.mark.nbgrader
+
+NOT_DONE = {"NotImplementedError", "NotDoneError"}
+
+
+@pytest.fixture(scope="module", params=nbtools.solution_ids())
+def graded(request, real_data, tmp_path_factory):
+    nb_id = request.param
+    tmp = tmp_path_factory.mktemp(nb_id)
+    released = nbtools.NOTEBOOKS / f"{nb_id}.ipynb"
+    solution = nbtools.SOLUTIONS / f"{nb_id}.ipynb"
+    wrong = {gid: versions[0]["source"] for gid, versions in nbtools.mutants(nb_id).items()}
+    submissions = {
+        "solved": nbtools.filled_submission(released, solution, tmp / "solved.ipynb"),
+        "blank": released,
+        "wrong": nbtools.filled_submission(released, solution, tmp / "wrong.ipynb", wrong),
+    }
+    results = grading.autograde_submissions(nbtools.SOLUTIONS, nb_id, submissions, tmp / "course")
+    return nb_id, results
+
+
+def test_solved_scores_full_marks(graded):
+    nb_id, results = graded
+    solved = results["solved"]
+    assert solved.errors() == [], f"{nb_id}: the solved notebook raised errors"
+    for cell in solved.cells.values():
+        assert cell.score == cell.max_score, f"{nb_id}/{cell.grade_id}: {cell.score}/{cell.max_score} {cell.errors}"
+        assert cell.stderr == "", f"{nb_id}/{cell.grade_id} writes to stderr: {cell.stderr!r}"
+    assert solved.score == solved.max_score > 0
+
+
+def test_blank_scores_zero_and_fails_only_where_students_write(graded):
+    nb_id, results = graded
+    blank = results["blank"]
+    assert blank.score == 0
+    for cell in blank.cells.values():
+        assert cell.score == 0, f"{nb_id}/{cell.grade_id} gives points to a blank answer"
+    unexpected = [e for e in blank.errors() if e[1] not in NOT_DONE and not _cascade(blank, e)]
+    assert unexpected == [], f"{nb_id}: blank notebook raised other errors: {unexpected}"
+
+
+def _assigned(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: no names of interest there
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _cascade(result: grading.NotebookResult, error: tuple[int, str, str]) -> bool:
+    """A NameError for a variable that an earlier, not-yet-done cell would have defined."""
+    index, ename, evalue = error
+    match = re.match(r"name '(\w+)' is not defined", evalue)
+    if ename != "NameError" or not match:
+        return False
+    not_done = {i for i, e, _ in result.errors() if e in NOT_DONE and i < index}
+    return any(match.group(1) in _assigned(result.notebook.cells[i].source) for i in not_done)
+
+
+def test_wrong_answers_lose_points_in_every_graded_cell(graded):
+    nb_id, results = graded
+    wrong = results["wrong"]
+    for cell in wrong.cells.values():
+        assert cell.score < cell.max_score, f"{nb_id}/{cell.grade_id}: wrong answer got full marks"
+    assert wrong.score < wrong.max_score
