@@ -49,6 +49,28 @@ class NotebookResult:
         return found
 
 
+def answer_cells(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id → source of every autograded-answer (solution) code cell, in notebook order."""
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in notebook.cells
+            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def answer_namespace(path: Path, overrides: dict[str, str] | None = None, prelude: str = "",
+                     **names) -> dict:
+    """Run a notebook's answer cells (no kernel) and return the names they define.
+
+    ``overrides`` replaces the source of some answer cells (by grade_id);
+    ``prelude`` is code run first (imports the cells need); ``names`` are put in
+    the namespace first (e.g. ``np=numpy``). Used by the tests, to grade one cell
+    quickly, and by ``bench/`` to time the reference solutions.
+    """
+    namespace = dict(names)
+    exec(prelude, namespace)
+    for grade_id, source in answer_cells(nbformat.read(path, as_version=4)).items():
+        exec((overrides or {}).get(grade_id, source), namespace)
+    return namespace
+
+
 def autograde_submissions(solutions_dir: Path, assignment_id: str, submissions: dict[str, Path],
                           course_dir: Path, **config) -> dict[str, NotebookResult]:
     """Release ``assignment_id``, autograde each student's notebook, return the results.

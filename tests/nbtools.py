@@ -8,6 +8,8 @@ from pathlib import Path
 
 import nbformat
 
+from cnnlab import grading
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 NOTEBOOKS = ROOT / "notebooks"
@@ -28,10 +30,7 @@ def nbgrader_meta(cell) -> dict:
     return cell.metadata.get("nbgrader", {})
 
 
-def solution_cells(nb) -> dict[str, str]:
-    """grade_id → source of every autograded-answer (solution) cell."""
-    return {nbgrader_meta(c)["grade_id"]: c.source for c in nb.cells
-            if nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+solution_cells = grading.answer_cells
 
 
 def test_cells(nb) -> dict[str, dict]:
@@ -45,13 +44,24 @@ def strip_markers(source: str) -> str:
     return MARKER.sub("", source)
 
 
-def mutants(assignment_id: str) -> dict[str, list[dict]]:
-    """The plausible wrong answers for one notebook: tests/mutants/<id>.py's MUTANTS."""
+def _mutants_module(assignment_id: str):
     path = MUTANTS / f"m{assignment_id}.py"
+    if not path.exists():  # test_every_exercise_has_a_mutant reports it
+        return None
     spec = importlib.util.spec_from_file_location(f"mutants_{assignment_id}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.MUTANTS
+    return module
+
+
+def mutants(assignment_id: str) -> dict[str, list[dict]]:
+    """The plausible wrong answers for one notebook: tests/mutants/m<id>.py's MUTANTS."""
+    return getattr(_mutants_module(assignment_id), "MUTANTS", {})
+
+
+def prelude(assignment_id: str) -> str:
+    """Code the answer cells need before they run outside the notebook (its PRELUDE, or nothing)."""
+    return getattr(_mutants_module(assignment_id), "PRELUDE", "")
 
 
 def filled_submission(released: Path, solution: Path, out: Path, overrides: dict[str, str] | None = None) -> Path:

@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 import nbtools
+from cnnlab import grading
 from cnnlab.checks import CheckError, NotDoneError
 
 STUB = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
@@ -19,12 +22,9 @@ STUB = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"
 
 def _namespace(nb_id: str, overrides: dict[str, str] | None = None) -> dict:
     """Execute the notebook's answer cells (solutions, with overrides) in a fresh namespace."""
-    import importlib
-    nb = nbtools.read(nbtools.SOLUTIONS / f"{nb_id}.ipynb")
-    ns = {"np": np, "check": importlib.import_module(f"cnnlab.checks.{nb_id.split('_', 1)[1]}")}
-    for grade_id, source in nbtools.solution_cells(nb).items():
-        exec((overrides or {}).get(grade_id, source), ns)
-    return ns
+    check = importlib.import_module(f"cnnlab.checks.{nb_id.split('_', 1)[1]}")
+    return grading.answer_namespace(nbtools.SOLUTIONS / f"{nb_id}.ipynb", overrides,
+                                    prelude=nbtools.prelude(nb_id), np=np, check=check)
 
 
 def _cases():

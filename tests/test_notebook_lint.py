@@ -1,0 +1,83 @@
+"""The notebooks' structure: nbgrader metadata, the exercise shape, badges, setup cells, no outputs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import nbtools
+
+IDS = nbtools.solution_ids()
+
+
+@pytest.fixture(params=IDS)
+def source(request):
+    return request.param, nbtools.read(nbtools.SOLUTIONS / f"{request.param}.ipynb")
+
+
+def test_notebooks_are_numbered_and_released(source):
+    nb_id, _ = source
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+", nb_id), f"{nb_id}: name notebooks NN_topic.ipynb"
+    assert (nbtools.NOTEBOOKS / f"{nb_id}.ipynb").exists(), f"{nb_id}: run `cnnlab release`"
+
+
+def test_grade_ids_unique_and_points_present(source):
+    nb_id, nb = source
+    ids = [nbtools.nbgrader_meta(c)["grade_id"] for c in nb.cells if nbtools.nbgrader_meta(c)]
+    assert len(ids) == len(set(ids)), f"{nb_id}: duplicate grade_id"
+    for cell in nb.cells:
+        meta = nbtools.nbgrader_meta(cell)
+        if meta.get("grade"):
+            assert meta.get("points", 0) > 0, f"{nb_id}/{meta['grade_id']}: graded cell without points"
+            assert meta.get("locked"), f"{nb_id}/{meta['grade_id']}: test cells must be locked"
+
+
+def test_every_exercise_has_a_visible_check_and_hidden_tests(source):
+    nb_id, nb = source
+    tests = nbtools.test_cells(nb)
+    answers = nbtools.solution_cells(nb)
+    assert answers, f"{nb_id}: no graded exercise"
+    for grade_id, answer in answers.items():
+        assert "### BEGIN SOLUTION" in answer, f"{nb_id}/{grade_id}: no solution markers"
+        test = tests.get(f"{grade_id}_test")
+        assert test, f"{nb_id}/{grade_id}: no test cell named {grade_id}_test"
+        src = test["source"]
+        assert src.startswith('"""'), f"{nb_id}/{grade_id}_test: start with a docstring saying what it checks"
+        visible, _, hidden = src.partition("### BEGIN HIDDEN TESTS")
+        assert "check." in visible, f"{nb_id}/{grade_id}_test: no visible self-check"
+        assert hidden.strip() and "### END HIDDEN TESTS" in hidden, f"{nb_id}/{grade_id}_test: no hidden tests"
+        assert "print(" not in hidden or "file=sys.stderr" not in hidden
+
+
+def test_no_stderr_writes_in_graded_cells(source):
+    nb_id, nb = source
+    for grade_id, test in nbtools.test_cells(nb).items():
+        for pattern in ("sys.stderr", "warnings.warn", "logging."):
+            assert pattern not in test["source"], f"{nb_id}/{grade_id}: {pattern} writes to stderr"
+
+
+def test_colab_badge_and_setup_cell(source):
+    nb_id, nb = source
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert (f"colab.research.google.com/github/cnnlab/cnnlab/blob/main/notebooks/{nb_id}.ipynb"
+            in first.source), f"{nb_id}: the Colab badge must open notebooks/{nb_id}.ipynb"
+    setup = next(c for c in nb.cells if c.cell_type == "code")
+    assert '"google.colab" in sys.modules' in setup.source and "pip install" in setup.source
+    assert "runtime.fast_mode()" in setup.source
+
+
+@pytest.mark.parametrize("folder", [nbtools.SOLUTIONS, nbtools.NOTEBOOKS])
+def test_stored_without_outputs(folder):
+    for path in folder.glob("*.ipynb"):
+        for cell in nbtools.read(path).cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name}: clear the outputs"
+
+
+def test_release_hides_solutions_and_hidden_tests():
+    for path in nbtools.NOTEBOOKS.glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+            assert marker not in text, f"{path.name} leaks {marker}"
