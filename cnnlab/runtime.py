@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import contextmanager
 
 FAST_ENV = "CNNLAB_FAST"
 
@@ -34,8 +35,28 @@ def quiet_tensorflow() -> None:
 
     nbgrader gives 0 points to a graded cell that writes anything to stderr,
     so every notebook that uses TensorFlow calls this before importing it.
+    It imports TensorFlow itself (about 5 s), with stderr silenced.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     logging.getLogger("absl").setLevel(logging.ERROR)
+    # TensorFlow's C++ start-up lines ignore TF_CPP_MIN_LOG_LEVEL and go straight to
+    # file descriptor 2: import it once with that descriptor pointed at /dev/null.
+    if "tensorflow" not in sys.modules:
+        with _silenced_stderr_fd():
+            import tensorflow  # noqa: F401
+
+
+@contextmanager
+def _silenced_stderr_fd():
+    """Point file descriptor 2 at /dev/null for the duration (C libraries write there)."""
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
