@@ -38,6 +38,10 @@ MUTANTS = {
                     "    a, b = X_test.astype(float), X_train.astype(float)\n"
                     "    d2 = (a ** 2).sum(1)[None, :] - 2 * a @ b.T + (b ** 2).sum(1)[:, None]\n"
                     "    return np.sqrt(np.maximum(d2, 0))\n")},
+        {"why": "still loops over the test rows", "expect": "no Python loop",
+         "source": ("def compute_distances_no_loops(X_test, X_train):\n"
+                    "    b = X_train.astype(float)\n"
+                    "    return np.array([np.sqrt(((b - row.astype(float)) ** 2).sum(1)) for row in X_test])\n")},
         {"why": "matrix algebra on uint8 (overflow)", "expect": "overflow",
          "source": ("def compute_distances_no_loops(X_test, X_train):\n"
                     "    d2 = (X_test ** 2).sum(1)[:, None] - 2 * X_test @ X_train.T + (X_train ** 2).sum(1)[None, :]\n"
