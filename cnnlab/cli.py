@@ -1,29 +1,160 @@
-"""The ``cnnlab`` command: ``cnnlab release`` (more commands for instructors follow)."""
+"""The ``cnnlab`` command.
+
+``cnnlab release`` regenerates the student notebooks (and, with ``--course``,
+an nbgrader course folder). ``cnnlab grade <step>`` runs the instructor's
+grading steps on a course folder: ``release``, ``collect``, ``autograde``,
+``feedback``, ``report``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import release as release_mod
 
 
-def main(argv: list[str] | None = None) -> int:
+def _release_args(p: argparse.ArgumentParser, course_default: Path | None) -> None:
+    p.add_argument("ids", nargs="*", help="assignments to release, e.g. 01_knn (default: all)")
+    p.add_argument("--solutions", type=Path, default=Path("solutions"),
+                   help="folder of nbgrader source notebooks (default: ./solutions)")
+    p.add_argument("--notebooks", type=Path, default=Path("notebooks"),
+                   help="where the student notebooks go (default: ./notebooks)")
+    p.add_argument("--course", type=Path, default=course_default,
+                   help="also lay out an nbgrader course folder here (source/, release/, gradebook, "
+                        "nbgrader_config.py for the formgrader)")
+    p.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite, <course>/gradebook.db)")
+
+
+def _course_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--course", type=Path, default=Path("course"), help="nbgrader course folder (default: ./course)")
+    p.add_argument("--db", help="gradebook SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db "
+                                "(default: sqlite, <course>/gradebook.db)")
+
+
+def _select_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--assignment", action="append", help="only this assignment (repeatable)")
+    p.add_argument("-s", "--student", action="append", help="only this student (repeatable)")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnlab", description="Tools for the cnnlab course.")
     sub = parser.add_subparsers(dest="command", required=True)
     rel = sub.add_parser("release", help="regenerate the student notebooks from solutions/ with nbgrader")
-    rel.add_argument("ids", nargs="*", help="assignments to release, e.g. 01_knn (default: all)")
-    rel.add_argument("--solutions", type=Path, default=Path("solutions"),
-                     help="folder of nbgrader source notebooks (default: ./solutions)")
-    rel.add_argument("--notebooks", type=Path, default=Path("notebooks"),
-                     help="where the student notebooks go (default: ./notebooks)")
-    args = parser.parse_args(argv)
+    _release_args(rel, None)
 
-    if args.command == "release":
-        for path in release_mod.release(args.solutions, args.notebooks, args.ids or None):
-            print(f"wrote {path}")
+    grade = sub.add_parser("grade", help="grade a class: release, collect, autograde, feedback, report")
+    steps = grade.add_subparsers(dest="step", required=True)
+    g_rel = steps.add_parser("release", help="student notebooks and an nbgrader course folder")
+    _release_args(g_rel, Path("course"))
+
+    col = steps.add_parser("collect", help="import an LMS zip or a folder of <student>/<notebook>.ipynb")
+    col.add_argument("source", type=Path, help="zip file or folder of submissions")
+    _course_args(col)
+    col.add_argument("--regexp", help="match file names with nbgrader's zip_collect named_regexp, e.g. "
+                                      r"'(?P<student_id>[^_/]+)_\d+_(?P<file_id>.+)'")
+    col.add_argument("--replace", action="store_true",
+                     help="replace earlier submissions that differ (the earlier ones are archived)")
+    col.add_argument("--max-mb", type=int, default=20, help="largest notebook accepted (MiB, default 20)")
+
+    auto = steps.add_parser("autograde", help="grade new or changed submissions in parallel, sandboxed")
+    _course_args(auto)
+    _select_args(auto)
+    auto.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                      help="parallel workers (default: number of CPUs)")
+    auto.add_argument("--force", action="store_true", help="regrade every submission, changed or not")
+    auto.add_argument("--timeout", type=int, default=30, help="seconds per cell (nbgrader's default 30)")
+    auto.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook (default 600)")
+    auto.add_argument("--memory-mb", type=int, default=4096, help="memory limit of a kernel (MiB, default 4096)")
+    auto.add_argument("--threads", type=int, default=0,
+                      help="BLAS/TensorFlow threads per kernel (default: CPUs // jobs)")
+    auto.add_argument("--no-sandbox", action="store_true",
+                      help="run kernels unsandboxed, as plain nbgrader does (only for trusted submissions)")
+
+    fb = steps.add_parser("feedback", help="per-student HTML feedback without hidden tests")
+    _course_args(fb)
+    _select_args(fb)
+
+    rep = steps.add_parser("report", help="grades CSV, per-exercise statistics and a plot")
+    _course_args(rep)
+    rep.add_argument("--out", type=Path, help="output folder (default: <course>/reports)")
+    return parser
+
+
+def _release(args) -> int:
+    for path in release_mod.release(args.solutions, args.notebooks, args.ids or None):
+        print(f"wrote {path}")
+    if args.course:
+        config = {"CourseDirectory.db_url": args.db} if args.db else {}
+        ids = release_mod.build_course(args.solutions, args.course, args.ids or None, **config)
+        from .sandbox import SandboxUnavailable, check_available
+
+        try:
+            check_available()
+            sandbox = True
+        except SandboxUnavailable as exc:
+            print(f"note: {exc}", file=sys.stderr)
+            sandbox = False
+        cfg = release_mod.write_nbgrader_config(args.course, args.db, sandbox)
+        print(f"course folder {args.course}: assignments {', '.join(ids)}; formgrader config {cfg}")
     return 0
+
+
+def _grade(args) -> int:
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+    if args.step == "release":
+        return _release(args)
+    if args.step == "collect":
+        from .collect import collect
+
+        report = collect(args.source, args.course, regexp=args.regexp, replace=args.replace, max_mb=args.max_mb)
+        print("\n".join(report.lines()))
+        return 0
+    if args.step == "autograde":
+        from .autograde import Limits, autograde
+        from .sandbox import SandboxUnavailable
+
+        limits = Limits(cell_timeout=args.timeout, submission_timeout=args.notebook_timeout,
+                        memory_mb=args.memory_mb, sandbox=not args.no_sandbox, threads=args.threads)
+        try:
+            outcomes = autograde(args.course, db_url=args.db, jobs=args.jobs, limits=limits,
+                                 assignments=args.assignment, students=args.student, force=args.force)
+        except SandboxUnavailable as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+            if o.status == "rejected":
+                print(f"rejected {o.student}/{o.assignment}: {o.reason}")
+        print("autograde: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no submissions found"))
+        return 0
+    if args.step == "feedback":
+        from .feedback import generate
+
+        written, problems = generate(args.course, db_url=args.db, assignments=args.assignment,
+                                     students=args.student)
+        for p in problems:
+            print(f"problem: {p}", file=sys.stderr)
+        print(f"feedback: wrote {len(written)} file(s) under {args.course / 'feedback'}")
+        return 1 if problems else 0
+    if args.step == "report":
+        from .report import summary, write_report
+
+        print("\n".join(summary(write_report(args.course, args.out, args.db))))
+        return 0
+    raise AssertionError(args.step)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "release":
+        return _release(args)
+    return _grade(args)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,25 @@ def _venv_bin_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
+def _alembic_head_in_process() -> None:
+    # A new gradebook asks `alembic heads` for the schema version through a
+    # subprocess (a second Python that imports nbgrader: seconds per gradebook).
+    # Read the same head revision from nbgrader's migration scripts in process.
+    import nbgrader.api
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    if getattr(nbgrader.api.get_alembic_version, "_cnnlab", False):
+        return
+    head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+
+    def get_alembic_version() -> str:
+        return head
+
+    get_alembic_version._cnnlab = True
+    nbgrader.api.get_alembic_version = get_alembic_version
+
+
 def make_api(course_dir: Path, **config: Any):
     """An ``NbGraderAPI`` rooted at ``course_dir`` (``source/``, ``submitted/`` …).
 
@@ -38,6 +57,7 @@ def make_api(course_dir: Path, **config: Any):
     from traitlets.config import Config
 
     _venv_bin_on_path()
+    _alembic_head_in_process()
     cfg = Config()
     cfg.CourseDirectory.root = str(course_dir)
     cfg.CourseDirectory.course_id = COURSE_ID

@@ -22,10 +22,11 @@ def assignment_ids(solutions_dir: Path) -> list[str]:
     return sorted(p.stem for p in Path(solutions_dir).glob("*.ipynb"))
 
 
-def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = None) -> list[str]:
+def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = None, **config) -> list[str]:
     """Lay out ``course_dir/source/<id>/<id>.ipynb`` and run ``generate_assignment``.
 
     Returns the assignment ids; the student notebooks are in ``course_dir/release/``.
+    ``config`` goes to nbgrader, e.g. ``{"CourseDirectory.db_url": "postgresql+psycopg://..."}``.
     """
     ids = ids or assignment_ids(solutions_dir)
     for aid in ids:
@@ -35,7 +36,7 @@ def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = 
         dest = Path(course_dir) / "source" / aid
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dest / src.name)
-    api = nbgrader_api.make_api(Path(course_dir))
+    api = nbgrader_api.make_api(Path(course_dir), **config)
     for aid in ids:
         nbgrader_api.run(f"generate_assignment {aid}", api.generate_assignment, aid, force=True)
     return ids
@@ -55,3 +56,33 @@ def release(solutions_dir: Path = Path("solutions"), notebooks_dir: Path = Path(
             shutil.copyfile(Path(tmp) / "release" / aid / f"{aid}.ipynb", out)
             written.append(out)
     return written
+
+
+NBGRADER_CONFIG = """\
+# Written by `cnnlab release --course`: nbgrader (and JupyterHub's formgrader) for this course folder.
+# Grade with `cnnlab grade autograde`: it runs in parallel and sandboxed. The settings below make
+# nbgrader's own autograde (the formgrader's button) sandboxed too, one submission at a time, and
+# its feedback free of hidden tests.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from cnnlab.autograde import Limits, worker_config
+from cnnlab.feedback import RedactHiddenTests
+
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = "cnnlab"
+{db_line}
+for key, value in worker_config(Limits(sandbox={sandbox!r}), [{root!r}]).items():
+    section, trait = key.split(".")
+    setattr(c[section], trait, value)
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+"""
+
+
+def write_nbgrader_config(course_dir: Path, db_url: str | None = None, sandbox: bool = True) -> Path:
+    """Write ``course_dir/nbgrader_config.py`` for nbgrader's formgrader (see NBGRADER_CONFIG)."""
+    path = Path(course_dir) / "nbgrader_config.py"
+    db_line = f"c.CourseDirectory.db_url = {db_url!r}" if db_url else "# gradebook: sqlite, gradebook.db here"
+    path.write_text(NBGRADER_CONFIG.format(root=str(Path(course_dir).resolve()), db_line=db_line, sandbox=sandbox))
+    return path

@@ -1,0 +1,195 @@
+"""Grades and statistics for a graded course folder.
+
+``write_report(course_dir, out_dir)`` writes:
+
+* ``grades.csv`` -- nbgrader's own CSV export (``nbgrader export``'s format:
+  one row per student and assignment, 0 for a missing submission);
+* ``submissions.csv`` -- one row per submission: status (graded/rejected),
+  score, the reason for a rejection, and *flags*: answer code that touches
+  the grading machinery (IPython internals, frames, ``builtins``, the checks
+  module, files or processes) and deserves a look by a human;
+* ``exercises.csv`` -- per graded cell: submissions, mean score, share with
+  full marks and with zero;
+* ``report.png`` -- the distribution of scores per assignment and the
+  exercises students fail most.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from . import autograde as ag
+from . import nbgrader_api
+
+# Answer code that can tamper with tests running in the same kernel, or reach outside it.
+SUSPICIOUS = {
+    "IPython internals": r"get_ipython|\b_ih\b|\bIn\[|\b__IPYTHON__",
+    "frames or tracing": r"\b_getframe\b|\binspect\b|settrace|setprofile|\bf_back\b|f_globals",
+    "builtins": r"\bbuiltins\b|__builtins__",
+    "the checks module": r"cnnlab\.checks|\bcheck\s*\.\s*\w+\s*=|\bexpect_\w+\s*=",
+    "files or processes": r"\bsubprocess\b|\bos\.system\b|\bos\._exit\b|\bctypes\b|open\(\s*['\"]/|\bshutil\b|\bsocket\b",
+    "signals": r"\bsignal\.signal\b",
+}
+
+
+@dataclass
+class ExerciseStats:
+    assignment: str
+    grade_id: str
+    max_score: float
+    n: int
+    mean: float
+    full: int
+    zero: int
+
+    @property
+    def mean_fraction(self) -> float:
+        return self.mean / self.max_score if self.max_score else 0.0
+
+
+def flags(submitted_nb: Path, released_nb: Path | None) -> list[str]:
+    """Which SUSPICIOUS patterns occur in the code the student wrote (cells that differ from the release)."""
+    try:
+        nb = nbformat.read(submitted_nb, as_version=4)
+    except Exception:
+        return []
+    given = set()
+    if released_nb and released_nb.exists():
+        given = {c.source for c in nbformat.read(released_nb, as_version=4).cells}
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and c.source not in given)
+    return [name for name, pattern in SUSPICIOUS.items() if re.search(pattern, code)]
+
+
+def exercise_stats(db_url: str) -> list[ExerciseStats]:
+    from nbgrader.api import Gradebook
+
+    stats = []
+    with Gradebook(db_url, nbgrader_api.COURSE_ID) as gb:
+        for assignment in gb.assignments:
+            for notebook in assignment.notebooks:
+                for cell in notebook.grade_cells:
+                    scores = [g.score for g in cell.grades]
+                    n = len(scores)
+                    stats.append(ExerciseStats(
+                        assignment.name, cell.name, cell.max_score, n,
+                        sum(scores) / n if n else 0.0,
+                        sum(1 for s in scores if s >= cell.max_score), sum(1 for s in scores if s <= 0)))
+    return stats
+
+
+def submission_rows(course_dir: Path, db_url: str) -> list[dict]:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    state = ag.load_state(course_dir)
+    rows = []
+    with Gradebook(db_url, nbgrader_api.COURSE_ID) as gb:
+        for student, aid in ag.course_submissions(course_dir):
+            entry = state.get(f"{student}/{aid}", {})
+            try:
+                sub = gb.find_submission(aid, student)
+                score, max_score = sub.score, sub.max_score
+            except MissingEntry:
+                score, max_score = None, None
+            found = []
+            for nb in sorted((course_dir / "submitted" / student / aid).glob("*.ipynb")):
+                found += flags(nb, course_dir / "release" / aid / nb.name)
+            rows.append({"student_id": student, "assignment": aid,
+                         "status": entry.get("status", "not graded") if score is not None else "not graded",
+                         "score": score, "max_score": max_score, "reason": entry.get("reason", ""),
+                         "flags": "; ".join(sorted(set(found)))})
+    return rows
+
+
+def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | None = None) -> dict[str, Path]:
+    """Write grades.csv, submissions.csv, exercises.csv and report.png; return their paths."""
+    from nbgrader.api import Gradebook
+    from nbgrader.plugins import CsvExportPlugin
+
+    course_dir = Path(course_dir).resolve()
+    out_dir = Path(out_dir or course_dir / "reports")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    api = nbgrader_api.make_api(course_dir, **ag.db_config(db_url))
+    url = api.coursedir.db_url
+    paths = {name: out_dir / name for name in ("grades.csv", "submissions.csv", "exercises.csv", "report.png")}
+    with Gradebook(url, nbgrader_api.COURSE_ID) as gb:
+        CsvExportPlugin(to=str(paths["grades.csv"])).export(gb)
+
+    rows = submission_rows(course_dir, url)
+    with open(paths["submissions.csv"], "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["student_id", "assignment", "status", "score", "max_score",
+                                               "reason", "flags"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+    stats = exercise_stats(url)
+    with open(paths["exercises.csv"], "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["assignment", "grade_id", "max_score", "submissions", "mean_score", "mean_fraction",
+                         "full_marks", "zero"])
+        for s in stats:
+            writer.writerow([s.assignment, s.grade_id, s.max_score, s.n, f"{s.mean:.3f}",
+                             f"{s.mean_fraction:.3f}", s.full, s.zero])
+    plot(rows, stats, paths["report.png"])
+    return paths
+
+
+def plot(rows: list[dict], stats: list[ExerciseStats], path: Path, worst: int = 10) -> None:
+    """Left: score distribution per assignment. Right: the exercises with the lowest mean score."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 1.2]})
+    by_assignment: dict[str, list[float]] = {}
+    for r in rows:
+        if r["score"] is not None and r["max_score"]:
+            by_assignment.setdefault(r["assignment"], []).append(100 * r["score"] / r["max_score"])
+    if by_assignment:
+        names = sorted(by_assignment)
+        left.hist([by_assignment[n] for n in names], bins=[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100.001],
+                  label=[f"{n} (n={len(by_assignment[n])})" for n in names], stacked=True)
+        left.legend(fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    left.yaxis.set_major_locator(MaxNLocator(integer=True))
+    left.set_title("Score distribution")
+    left.set_xlabel("score (% of the assignment's points)")
+    left.set_ylabel("submissions")
+
+    seen = [s for s in stats if s.n]
+    hardest = sorted(seen, key=lambda s: (s.mean_fraction, -s.n))[:worst][::-1]
+    labels = [f"{s.assignment}/{s.grade_id}" for s in hardest]
+    right.barh(labels, [100 * s.mean_fraction for s in hardest], color="tab:red")
+    for y, s in enumerate(hardest):
+        right.text(100 * s.mean_fraction + 1, y, f"{100 * s.zero / s.n:.0f}% scored 0", va="center", fontsize=8)
+    right.set_xlim(0, 115)
+    right.set_title(f"Most-failed exercises (lowest mean, {len(hardest)} of {len(seen)})")
+    right.set_xlabel("mean score (% of the exercise's points)")
+    right.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def summary(paths: dict[str, Path]) -> list[str]:
+    """A few lines for the terminal: counts per status and the five hardest exercises."""
+    with open(paths["submissions.csv"]) as f:
+        rows = list(csv.DictReader(f))
+    with open(paths["exercises.csv"]) as f:
+        ex = sorted(csv.DictReader(f), key=lambda r: float(r["mean_fraction"]))
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    lines = ["submissions: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))]
+    lines += [f"  rejected {r['student_id']}/{r['assignment']}: {r['reason']}" for r in rows if r["status"] == "rejected"]
+    lines += [f"  review {r['student_id']}/{r['assignment']}: {r['flags']}" for r in rows if r["flags"]]
+    lines += ["hardest exercises: " + ", ".join(f"{r['assignment']}/{r['grade_id']} {100 * float(r['mean_fraction']):.0f}%"
+                                                for r in ex[:5] if int(r["submissions"]))]
+    lines += [f"wrote {p}" for p in paths.values()]
+    return lines

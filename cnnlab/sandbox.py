@@ -1,0 +1,360 @@
+"""Run each autograded kernel in a sandbox: bubblewrap namespaces, its own uid, resource limits.
+
+nbgrader executes a student's notebook in a Jupyter kernel that runs with the
+grader's rights: the student's code can read the source notebooks (solutions,
+hidden tests), the gradebook and every other submission, and write to them.
+Here only the *kernel* is untrusted. :class:`SandboxKernelManager` launches it
+through `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``):
+
+* new mount, PID, network, IPC and UTS namespaces. The kernel's file system is
+  an empty tmpfs holding only, read-only, the system directories (``/usr``,
+  ``/etc``, ``/lib*``, ``/bin``), the Python environment, the ``cnnlab``
+  package and the course data (``CNNLAB_DATA``); a private, size-limited,
+  writable ``/home/student`` (its working directory, holding only the
+  non-notebook files nbgrader put next to the notebook) and ``/tmp``; and the
+  folder of its own ZeroMQ sockets. No course folder, gradebook, source
+  notebook or other submission exists in that view; there is no network (the
+  kernel talks to the grader over Unix sockets), and it cannot see or signal
+  processes outside.
+* a separate, unprivileged uid (``CNNLAB_SANDBOX_UID`` + slot, when the grader
+  runs as root; otherwise a user namespace of the grader's own uid), no
+  capabilities, ``no_new_privs``, a new session (no terminal injection).
+* ``setrlimit`` limits: address space (memory), CPU seconds, size of any file
+  written, number of processes (separate uid only) and open files.
+* the kernel is killed with its parent (``--die-with-parent``), and the whole
+  PID namespace goes with it.
+
+Wall-clock limits and kernel deaths are handled by
+:class:`GuardedExecute`, an nbgrader ``Execute`` preprocessor that also caps
+how much output a cell may produce.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from nbformat import NotebookNode
+from traitlets import Bool, Integer, List, Unicode
+
+from nbgrader.preprocessors import Execute
+
+MB = 1024 * 1024
+SANDBOX_UID_ENV = "CNNLAB_SANDBOX_UID"
+DEFAULT_SANDBOX_UID = 64000  # outside Debian's system and dynamic ranges; no passwd entry needed
+HOME = "/home/student"
+# Environment variables passed into the kernel (everything else is cleared: the
+# grader's environment may hold database passwords or tokens).
+ENV_PASS = ("LANG", "LC_ALL", "TZ", "NBGRADER_EXECUTION", "MPLBACKEND", "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+            "TF_NUM_INTEROP_THREADS", "TF_CPP_MIN_LOG_LEVEL", "KERAS_BACKEND",
+            "CUDA_VISIBLE_DEVICES")
+ENV_PASS_PREFIXES = ("CNNLAB_",)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bubblewrap is missing or cannot create namespaces here."""
+
+
+@functools.lru_cache(maxsize=None)
+def check_available() -> str:
+    """Return the path of ``bwrap`` after checking it can build a sandbox, or raise SandboxUnavailable."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is not installed, so student code cannot be isolated. Install it "
+            "(Debian/Ubuntu: apt-get install bubblewrap), or pass --no-sandbox to grade submissions "
+            "you trust with plain nbgrader isolation (none).")
+    probe = [bwrap, *_namespace_args(), *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--", "/bin/true"]
+    if os.geteuid() != 0:
+        probe.insert(1, "--unshare-user")
+    result = subprocess.run(probe, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SandboxUnavailable(
+            f"bubblewrap cannot create a sandbox here ({result.stderr.strip()}); user namespaces may be "
+            "disabled (sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces). Run the grader "
+            "as root, enable them, or pass --no-sandbox for trusted submissions.")
+    return bwrap
+
+
+def _namespace_args() -> list[str]:
+    return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+
+
+def _system_binds() -> list[str]:
+    args = []
+    for path in ("/usr", "/etc", "/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def python_paths() -> list[str]:
+    """Folders the kernel needs to run this Python with its packages, cnnlab included."""
+    import cnnlab
+
+    paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+             os.path.realpath(os.path.dirname(os.path.realpath(sys.executable))),
+             os.path.realpath(Path(cnnlab.__file__).parent)}
+    return sorted(p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths))
+
+
+def data_paths() -> dict[str, str]:
+    """Read-only data folders for the kernel, and the environment variables that name them."""
+    from cnnlab import datasets
+
+    found = {}
+    data = os.environ.get(datasets.DATA_ENV)
+    if data and os.path.isdir(data):
+        found[datasets.DATA_ENV] = os.path.realpath(data)
+    try:
+        cache = datasets.cache_dir()
+        if cache.is_dir():
+            found[datasets.CACHE_ENV] = os.path.realpath(cache)
+    except Exception:  # no cache folder: the notebooks then need CNNLAB_DATA
+        pass
+    return found
+
+
+def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid: int | None,
+                  memory_mb: int, cpu_seconds: int, file_size_mb: int, tmp_mb: int,
+                  nproc: int, nofile: int, forbidden: list[str] = ()) -> list[str]:
+    """The full command line that runs ``kernel_cmd`` in the sandbox.
+
+    ``files`` are copied (read-only) into the kernel's working directory;
+    ``uid`` is the unprivileged uid to run as when we are root (None: stay in
+    a user namespace of our own uid). ``forbidden`` are folders (the course,
+    the private grading copy) that must not be visible: it is an error if a
+    bound folder contains one.
+    """
+    bwrap = check_available()
+    ro = python_paths()
+    env = {"HOME": HOME, "TMPDIR": "/tmp", "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
+           "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib"}
+    for name, value in os.environ.items():
+        if name in ENV_PASS or name.startswith(ENV_PASS_PREFIXES):
+            env[name] = value
+    for name, path in data_paths().items():
+        ro.append(path)
+        env[name] = path
+    for path in ro:
+        for bad in forbidden:
+            bad = os.path.realpath(bad)
+            if bad == path or bad.startswith(path + os.sep):
+                raise SandboxUnavailable(f"{bad} lies inside {path}, which the sandbox must show to "
+                                         "student code; move the course folder elsewhere.")
+
+    limits = [f"--as={memory_mb * MB}", f"--cpu={cpu_seconds}", f"--fsize={file_size_mb * MB}",
+              f"--nofile={nofile}", "--core=0"]
+    if uid is not None:
+        limits.append(f"--nproc={nproc}")
+    cmd = [shutil.which("prlimit") or "prlimit", *limits, "--", bwrap, *_namespace_args()]
+    if uid is None:
+        cmd += ["--unshare-user", "--disable-userns"]
+    else:
+        # Privileged bwrap (we are root): no user namespace; the kernel drops to
+        # `uid` with setpriv below, which clears every capability.
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    cmd += _system_binds()
+    # bwrap creates the parents of mount points; make them traversable.
+    parents = sorted({str(p) for path in ro for p in Path(path).parents if str(p) != "/"})
+    for parent in parents:
+        cmd += ["--perms", "0755", "--dir", parent]
+    for path in ro:
+        cmd += ["--ro-bind", path, path]
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/tmp",
+            "--size", str(tmp_mb * MB), "--perms", "0777", "--tmpfs", HOME,
+            "--bind", ipc_dir, ipc_dir]
+    for f in files:
+        cmd += ["--ro-bind", f, f"{HOME}/{os.path.basename(f)}"]
+    cmd += ["--chdir", HOME, "--clearenv"]
+    for name, value in sorted(env.items()):
+        cmd += ["--setenv", name, value]
+    cmd.append("--")
+    if uid is not None:
+        cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--no-new-privs", "--"]
+    return cmd + kernel_cmd
+
+
+class SandboxKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in the sandbox described in this module.
+
+    The kernel talks over Unix sockets in a private folder (``transport="ipc"``),
+    since it has no network; interrupts go as messages, since a signal would
+    reach bwrap rather than the kernel.
+    """
+
+    sandbox_uid = Integer(-1, help="uid for the kernel when running as root; -1: "
+                                   "$CNNLAB_SANDBOX_UID or 64000, plus the worker slot").tag(config=True)
+    uid_slot = Integer(0, help="added to the uid so that parallel kernels differ").tag(config=True)
+    memory_mb = Integer(4096, help="address-space limit of the kernel (MiB)").tag(config=True)
+    cpu_seconds = Integer(900, help="CPU-time limit of the kernel (s)").tag(config=True)
+    file_size_mb = Integer(64, help="largest file the kernel may write (MiB)").tag(config=True)
+    tmp_mb = Integer(256, help="size of the kernel's /tmp and of its home folder (MiB each)").tag(config=True)
+    nproc = Integer(256, help="process and thread limit of the sandbox uid (only as root)").tag(config=True)
+    nofile = Integer(1024, help="open-file limit").tag(config=True)
+    forbidden = List(Unicode(), help="folders that must stay invisible to the kernel").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._ipc_dir = tempfile.mkdtemp(prefix="cnnlab-k-")
+        self.transport = "ipc"
+        self.ip = os.path.join(self._ipc_dir, "k")
+        self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
+        self._files: list[str] = []
+
+    def _uid(self) -> int | None:
+        if os.geteuid() != 0:
+            return None
+        base = self.sandbox_uid if self.sandbox_uid >= 0 else int(os.environ.get(SANDBOX_UID_ENV, DEFAULT_SANDBOX_UID))
+        return base + self.uid_slot
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        uid = self._uid()
+        if uid is not None:
+            os.chown(self._ipc_dir, uid, uid)
+            os.chown(self.connection_file, uid, uid)
+        return bwrap_command(cmd, ipc_dir=self._ipc_dir, files=self._files, uid=uid,
+                             memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds,
+                             file_size_mb=self.file_size_mb, tmp_mb=self.tmp_mb, nproc=self.nproc,
+                             nofile=self.nofile, forbidden=list(self.forbidden))
+
+    async def _async_pre_start_kernel(self, **kw):
+        # nbgrader starts the kernel in the folder of the notebook being graded. That
+        # folder is the grader's: the kernel gets a private copy of its plain files only
+        # (never a notebook: the one there holds the hidden tests).
+        cwd = kw.pop("cwd", None)
+        self._files = []
+        if cwd and os.path.isdir(cwd):
+            for entry in sorted(os.scandir(cwd), key=lambda e: e.name):
+                if entry.is_file(follow_symlinks=False) and not entry.name.endswith(".ipynb") \
+                        and entry.name != "timestamp.txt" and entry.stat().st_size <= 100 * MB:
+                    self._files.append(entry.path)
+        kw["cwd"] = self._ipc_dir
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        # The kernel's own stdout/stderr (not its outputs, which go over ZeroMQ) would
+        # flood the grader's terminal: discard them.
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    async def _async_interrupt_kernel(self):
+        assert self.kernel_spec is not None
+        self.kernel_spec.interrupt_mode = "message"
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
+
+    async def _async_cleanup_resources(self, restart=False):
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
+                        traceback=[f"{ename}: {evalue}"])
+
+
+def _size(obj) -> int:
+    if isinstance(obj, str):
+        return len(obj)
+    if isinstance(obj, dict):
+        return sum(_size(v) for v in obj.values())
+    if isinstance(obj, list):
+        return sum(_size(v) for v in obj)
+    return 8
+
+
+class GuardedExecute(Execute):
+    """nbgrader's ``Execute``, made robust against hostile notebooks.
+
+    * the kernel runs in the sandbox (``sandbox=True``, the default);
+    * if the kernel dies (``os._exit``, a crash, the CPU limit) or a cell runs
+      past the per-cell timeout and ignores the interrupt, that cell gets an
+      error output saying so and every later code cell gets a ``CellNotRun``
+      error (so its tests score 0 instead of counting as passed);
+    * ``submission_timeout`` bounds the whole notebook: cells after it are not run;
+    * a cell's outputs are capped at ``max_output_mb``; the rest is dropped with a note.
+    """
+
+    sandbox = Bool(True, help="run the kernel in the bubblewrap sandbox").tag(config=True)
+    submission_timeout = Integer(600, help="wall-clock seconds for the whole notebook").tag(config=True)
+    max_output_mb = Integer(1, help="largest output one cell may keep (MiB)").tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.sandbox:
+            self.kernel_manager_class = SandboxKernelManager
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._stopped = None
+        self._deadline = time.monotonic() + self.submission_timeout
+        self._out_bytes = {}
+        self._truncated = set()
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._stopped is None and time.monotonic() > self._deadline:
+            self._stopped = f"grading stopped after the time limit of {self.submission_timeout} s for the whole notebook"
+        if self._stopped:
+            cell.outputs = [_error("CellNotRun", f"This cell was not run: {self._stopped}.")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except Exception as exc:  # DeadKernelError, CellTimeoutError on IOPub, ZMQ errors
+            name = type(exc).__name__
+            if name == "DeadKernelError":
+                why = ("the kernel died while running this cell (the code called os._exit or "
+                       "crashed, or it hit the CPU-time limit)")
+            elif name == "CellTimeoutError":
+                why = (f"this cell ran past the {self.timeout} s time limit and did not stop when "
+                       "interrupted, so the kernel was stopped")
+            else:
+                why = f"the kernel stopped responding ({name}: {exc})"
+            self._stopped = f"in an earlier cell {why.split(' (')[0].replace('this cell', 'a cell')}"
+            cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "error"]
+            cell.outputs.append(_error("KernelStopped", why[0].upper() + why[1:] + "."))
+            self._kill_kernel()
+            return cell, resources
+
+    def _kill_kernel(self):
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.km is not None:
+                run_sync(self.km._async_shutdown_kernel)(now=True)
+        except Exception:  # already dead
+            pass
+
+    def output(self, outs, msg, display_id, cell_index):
+        used = self._out_bytes.get(cell_index, 0) + _size(msg.get("content", {}))
+        self._out_bytes[cell_index] = used
+        limit = self.max_output_mb * MB
+        if used > limit:
+            if cell_index not in self._truncated:
+                self._truncated.add(cell_index)
+                outs.append(NotebookNode(output_type="stream", name="stdout",
+                                         text=f"\n[output truncated: this cell printed more than "
+                                              f"{self.max_output_mb} MiB]\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+

@@ -1,0 +1,148 @@
+"""A tiny nbgrader assignment and a simulated class (honest, broken and hostile students).
+
+Used by tests/test_instructor_*.py: the tiny notebook runs in well under a
+second per submission, so the hostile cases stay fast; the real notebooks are
+covered by the 01_knn end-to-end test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+TINY = "99_tiny"
+# Strings that occur only in the hidden tests: no feedback file and no student may ever see them.
+HIDDEN_MARKERS = ["HIDDEN-ADD-7f3a", "HIDDEN-MUL-91c2", "add(10, 32) == 42", "mul(-3, 5) == -15"]
+
+
+def _meta(grade_id, *, solution=False, grade=False, points=0, locked=False):
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution}
+    if grade:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def tiny_source(path: Path) -> Path:
+    """Write the nbgrader source notebook of the tiny assignment: add (1 point) and mul (2 points)."""
+    cells = [
+        new_markdown_cell("# Tiny assignment\nWrite `add` and `mul`."),
+        new_code_cell("import numpy as np"),
+        new_code_cell("def add(a, b):\n    \"\"\"a + b\"\"\"\n    ### BEGIN SOLUTION\n    return a + b\n"
+                      "    ### END SOLUTION", metadata=_meta("add", solution=True)),
+        new_code_cell('"""add returns the sum."""\nassert add(1, 2) == 3\n### BEGIN HIDDEN TESTS\n'
+                      'assert add(10, 32) == 42  # HIDDEN-ADD-7f3a\n### END HIDDEN TESTS',
+                      metadata=_meta("add_test", grade=True, points=1, locked=True)),
+        new_code_cell("def mul(a, b):\n    \"\"\"a * b\"\"\"\n    ### BEGIN SOLUTION\n    return a * b\n"
+                      "    ### END SOLUTION", metadata=_meta("mul", solution=True)),
+        new_code_cell('"""mul returns the product."""\nassert mul(6, 7) == 42\n### BEGIN HIDDEN TESTS\n'
+                      'assert mul(-3, 5) == -15  # HIDDEN-MUL-91c2\n### END HIDDEN TESTS',
+                      metadata=_meta("mul_test", grade=True, points=2, locked=True)),
+    ]
+    nb = new_notebook(cells=cells, metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)",
+                                                            "language": "python", "name": "python3"}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    return a * b"}
+WRONG_MUL = "def mul(a, b):\n    return abs(a) * b"   # passes the visible test, fails the hidden one
+
+
+def answered(released: Path, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The released notebook with some answer cells replaced (by grade_id)."""
+    nb = nbformat.read(released, as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def hostile_class(released: Path, course_dir: Path) -> dict[str, dict]:
+    """student → {"nb": notebook or raw bytes, "expect": (score or None if rejected), "why": ...}.
+
+    The hostile code knows the real course folder's absolute path (the worst case).
+    """
+    course = str(course_dir)
+    leak = (
+        "import glob, os\n"
+        f"COURSE = {course!r}\n"
+        "found = []\n"
+        "for pattern in ['../source/*/*.ipynb', '../../source/*/*.ipynb', '../../../source/*/*.ipynb',\n"
+        "                '../../../*.db', COURSE + '/source/*/*.ipynb', COURSE + '/gradebook.db',\n"
+        "                COURSE + '/submitted/*/*/*.ipynb', '/tmp/cnnlab-grading-*/*/*/*',\n"
+        "                '/tmp/*/source/*/*.ipynb', '/work/*/solutions/*.ipynb']:\n"
+        "    for path in glob.glob(pattern):\n"
+        "        try:\n"
+        "            found.append(path + ': ' + open(path, 'rb').read().decode('latin-1'))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "print('LEAKED', len(found), found)\n"
+        "def add(a, b):\n    return a + b"
+    )
+    vandal = (
+        "import glob, os, sqlite3\n"
+        f"COURSE = {course!r}\n"
+        "done = []\n"
+        "try:\n"
+        "    con = sqlite3.connect(COURSE + '/gradebook.db'); con.execute('DELETE FROM grade'); con.commit()\n"
+        "    done.append('gradebook')\n"
+        "except Exception:\n"
+        "    pass\n"
+        "for path in glob.glob(COURSE + '/submitted/*/*/*.ipynb') + glob.glob(COURSE + '/autograded/*/*/*.ipynb'):\n"
+        "    try:\n"
+        "        open(path, 'w').write('{}'); done.append(path)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print('VANDALISED', done)\n"
+        "def add(a, b):\n    return a + b"
+    )
+    rel = nbformat.read(released, as_version=4)
+    deleted = answered(released, RIGHT)
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "add_test"]
+    edited = answered(released, {"add": "def add(a, b):\n    return 0", "mul": RIGHT["mul"]})
+    for cell in edited.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "add_test":
+            cell.source = "pass  # the student removed the test"
+    return {
+        "correct": {"nb": answered(released, RIGHT), "expect": 3, "why": "right answers"},
+        "partial": {"nb": answered(released, {**RIGHT, "mul": WRONG_MUL}), "expect": 1, "why": "mul fails a hidden test"},
+        "blank": {"nb": rel, "expect": 0, "why": "nothing written"},
+        "loop": {"nb": answered(released, {**RIGHT, "add": "while True:\n    pass"}), "expect": 2,
+                 "why": "infinite loop in add: interrupted after the cell timeout"},
+        "stubborn": {"nb": answered(released, {**RIGHT, "add": "import signal\nsignal.signal(signal.SIGINT, "
+                                               "signal.SIG_IGN)\nwhile True:\n    pass"}),
+                     "expect": 0, "why": "loop that ignores interrupts: kernel stopped, later cells not run"},
+        "exit": {"nb": answered(released, {**RIGHT, "mul": "import os\nos._exit(1)"}), "expect": 1,
+                 "why": "os._exit(1) in mul: add still counts, mul_test not run"},
+        "membomb": {"nb": answered(released, {**RIGHT, "add": "x = bytearray(64 * 2**30)\n" + RIGHT["add"]}),
+                    "expect": 2, "why": "memory bomb: MemoryError in add, mul still graded"},
+        "deleted": {"nb": deleted, "expect": 3, "why": "deleted a test cell: nbgrader puts it back"},
+        "edited": {"nb": edited, "expect": 2, "why": "edited a test cell: nbgrader restores it"},
+        "notjson": {"nb": b"this is not a notebook {", "expect": None, "why": "not JSON: rejected"},
+        "bigoutput": {"nb": answered(released, {**RIGHT, "add": "print('x' * 100_000_000)\n" + RIGHT["add"]}),
+                      "expect": 3, "why": "100 MB output: truncated, still graded"},
+        "reader": {"nb": answered(released, {**RIGHT, "add": leak}), "expect": 3,
+                   "why": "tries to read the source notebooks, the gradebook and others' work"},
+        "vandal": {"nb": answered(released, {**RIGHT, "add": vandal}), "expect": 3,
+                   "why": "tries to wipe the gradebook and overwrite other students' notebooks"},
+    }
+
+
+def write_submission(folder: Path, aid: str, nb) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{aid}.ipynb"
+    if isinstance(nb, bytes):
+        path.write_bytes(nb)
+    else:
+        nbformat.write(nb, path)
+    return path
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
