@@ -536,17 +536,23 @@ MNIST_VISIBLE = [((28, 28, 1), 10, "lecture 002's MNIST network, 28×28×1 → 1
 
 def mnist_table(func: Callable, cases=None, hidden: bool = False) -> None:
     """Check ``mnist_table(input_shape=(28, 28, 1), n_classes=10)``: 7 rows of (output shape, parameters)."""
-    name = "mnist_table"
-    lecture = mnist_reference()
+    _check_table("mnist_table", func, _MNIST_SPEC, MNIST_ROWS, mnist_reference(),
+                 "default arguments (28×28×1, 10 classes)", (28, 28, 1), 10,
+                 MNIST_VISIBLE if cases is None else cases, hidden)
+
+
+def _check_table(name: str, func: Callable, spec, rows, lecture, default_case: str,
+                 default_shape: tuple, default_classes: int, cases, hidden: bool) -> None:
+    """The table quizzes: default arguments first (visible only), then each (shape, classes) case."""
     count = 0
     if not hidden:
-        case = "default arguments (28×28×1, 10 classes)"
-        _check_rows(name, _call_quiz(name, func, case=case), _walk(_MNIST_SPEC, (28, 28, 1), 10), MNIST_ROWS, case)
+        got = _call_quiz(name, func, case=default_case)
+        _check_rows(name, got, _walk(spec, default_shape, default_classes), rows, default_case)
         count += 1
-    for input_shape, n_classes, *where in (MNIST_VISIBLE if cases is None else cases):
+    for input_shape, n_classes, *where in cases:
         case = _label(where[0] if where else f"input_shape={input_shape}, n_classes={n_classes}", hidden)
         got = _call_quiz(name, func, input_shape, n_classes, case=case)
-        _check_rows(name, got, _walk(_MNIST_SPEC, input_shape, n_classes), MNIST_ROWS, case, lecture)
+        _check_rows(name, got, _walk(spec, input_shape, n_classes), rows, case, lecture)
         count += 1
     _done(name, count, hidden)
 
@@ -642,20 +648,9 @@ ALEXNET_VISIBLE = [((227, 227, 3), 1000, "lecture 001's AlexNet, 227×227×3 →
 
 def alexnet_table(func: Callable, cases=None, hidden: bool = False) -> None:
     """Check ``alexnet_table(input_shape=(227, 227, 3), n_classes=1000)``: 11 rows of (output shape, parameters)."""
-    name = "alexnet_table"
-    lecture = alexnet_reference()
-    count = 0
-    if not hidden:
-        case = "default arguments (227×227×3, 1000 classes)"
-        got = _call_quiz(name, func, case=case)
-        _check_rows(name, got, _walk(_ALEXNET_SPEC, (227, 227, 3), 1000), ALEXNET_ROWS, case)
-        count += 1
-    for input_shape, n_classes, *where in (ALEXNET_VISIBLE if cases is None else cases):
-        case = _label(where[0] if where else f"input_shape={input_shape}, n_classes={n_classes}", hidden)
-        got = _call_quiz(name, func, input_shape, n_classes, case=case)
-        _check_rows(name, got, _walk(_ALEXNET_SPEC, input_shape, n_classes), ALEXNET_ROWS, case, lecture)
-        count += 1
-    _done(name, count, hidden)
+    _check_table("alexnet_table", func, _ALEXNET_SPEC, ALEXNET_ROWS, alexnet_reference(),
+                 "default arguments (227×227×3, 1000 classes)", (227, 227, 3), 1000,
+                 ALEXNET_VISIBLE if cases is None else cases, hidden)
 
 
 # --------------------------------------------------------------------------- 7. receptive field
