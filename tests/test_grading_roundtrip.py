@@ -31,7 +31,9 @@ pytestmark = pytest.mark.nbgrader
 NOT_DONE = {"NotImplementedError", "NotDoneError"}
 
 
-@pytest.fixture(scope="module", params=nbtools.solution_ids())
+# One xdist group per notebook: its three tests share one autograde run (``pytest -n 2 --dist loadgroup``).
+@pytest.fixture(scope="module", params=[pytest.param(nb_id, marks=pytest.mark.xdist_group(f"roundtrip-{nb_id}"))
+                                        for nb_id in nbtools.solution_ids()])
 def graded(request, real_data, tmp_path_factory):
     nb_id = request.param
     tmp = tmp_path_factory.mktemp(nb_id)
