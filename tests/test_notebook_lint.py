@@ -22,6 +22,17 @@ def test_notebooks_are_numbered_and_released(source):
     assert (nbtools.NOTEBOOKS / f"{nb_id}.ipynb").exists(), f"{nb_id}: run `cnnlab release`"
 
 
+def test_checks_module_named_after_the_notebook(source):
+    """NN_topic.ipynb uses cnnlab/checks/topic.py, and its wrong answers live in tests/mutants/mNN_topic.py."""
+    nb_id, nb = source
+    topic = nb_id.split("_", 1)[1]
+    assert (nbtools.ROOT / "cnnlab" / "checks" / f"{topic}.py").exists(), f"{nb_id}: add cnnlab/checks/{topic}.py"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert f"from cnnlab.checks import {topic} as check" in code, \
+        f"{nb_id}: import its checks as `from cnnlab.checks import {topic} as check`"
+    assert (nbtools.ROOT / "tests" / "mutants" / f"m{nb_id}.py").exists(), f"{nb_id}: add tests/mutants/m{nb_id}.py"
+
+
 def test_grade_ids_unique_and_points_present(source):
     nb_id, nb = source
     ids = [nbtools.nbgrader_meta(c)["grade_id"] for c in nb.cells if nbtools.nbgrader_meta(c)]
