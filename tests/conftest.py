@@ -31,8 +31,7 @@ def pytest_collection_modifyitems(items):
     With two workers, the long tests then overlap each other, and the short ones fill the end.
     """
     def rank(item):
-        nb_id = item.callspec.params.get("nb_id", item.callspec.params.get("graded", "")) \
-            if hasattr(item, "callspec") else ""
+        nb_id = item.callspec.params.get("nb_id", "") if hasattr(item, "callspec") else ""
         if item.module.__name__.endswith("test_notebooks_execute"):
             return (0, [-ord(ch) for ch in nb_id])
         if item.get_closest_marker("nbgrader") and nb_id:

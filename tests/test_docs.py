@@ -47,7 +47,7 @@ def test_readme_has_two_setup_commands_and_ci_runs_them():
     out = subprocess.run(["bash", "-c", f'{func}\nreadme_block "## Quick start for students"; '
                           f'readme_block "## Tests"'], cwd=nbtools.ROOT, capture_output=True,
                          text=True, check=True).stdout.split("\n")
-    assert out[:2] == ['pip install -e ".[dev]"', "pytest -n 2 --dist loadgroup"]
+    assert out[:2] == ['pip install -e ".[dev]"', "pytest -n 2"]
     quick = README.split("## Quick start for students", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     commands = [line for line in quick.splitlines() if line.strip()]
     assert len(commands) == 2 and commands[1].startswith("jupyter lab notebooks/")

@@ -31,12 +31,7 @@ pytestmark = pytest.mark.nbgrader
 NOT_DONE = {"NotImplementedError", "NotDoneError"}
 
 
-# One xdist group per notebook: its three tests share one autograde run (``pytest -n 2 --dist loadgroup``).
-@pytest.fixture(scope="module", params=[pytest.param(nb_id, marks=pytest.mark.xdist_group(f"roundtrip-{nb_id}"))
-                                        for nb_id in nbtools.solution_ids()])
-def graded(request, real_data, tmp_path_factory):
-    nb_id = request.param
-    tmp = tmp_path_factory.mktemp(nb_id)
+def _grade(nb_id: str, tmp) -> dict[str, grading.NotebookResult]:
     released = nbtools.NOTEBOOKS / f"{nb_id}.ipynb"
     solution = nbtools.SOLUTIONS / f"{nb_id}.ipynb"
     wrong = {gid: versions[0]["source"] for gid, versions in nbtools.mutants(nb_id).items()}
@@ -45,14 +40,24 @@ def graded(request, real_data, tmp_path_factory):
         "blank": released,
         "wrong": nbtools.filled_submission(released, solution, tmp / "wrong.ipynb", wrong),
     }
-    results = grading.autograde_submissions(nbtools.SOLUTIONS, nb_id, submissions, tmp / "course",
-                                            **{"Execute.timeout": 90})
-    return nb_id, results
+    return grading.autograde_submissions(nbtools.SOLUTIONS, nb_id, submissions, tmp / "course",
+                                         **{"Execute.timeout": 90})
 
 
-def test_solved_scores_full_marks(graded):
-    nb_id, results = graded
-    solved = results["solved"]
+# One test per notebook, with a subtest per student: the three share one autograde run, and a test is
+# the unit that pytest-xdist hands to a worker (so `pytest -n 2` grades each notebook once).
+@pytest.mark.parametrize("nb_id", nbtools.solution_ids())
+def test_round_trip(nb_id, real_data, tmp_path, subtests):
+    results = _grade(nb_id, tmp_path)
+    with subtests.test("solved scores full marks, without stderr"):
+        solved_scores_full_marks(nb_id, results["solved"])
+    with subtests.test("blank scores 0 and fails only where students write"):
+        blank_scores_zero_and_fails_only_where_students_write(nb_id, results["blank"])
+    with subtests.test("wrong answers lose points in every graded cell"):
+        wrong_answers_lose_points_in_every_graded_cell(nb_id, results["wrong"])
+
+
+def solved_scores_full_marks(nb_id, solved):
     assert solved.errors() == [], f"{nb_id}: the solved notebook raised errors"
     for cell in solved.cells.values():
         assert cell.score == cell.max_score, f"{nb_id}/{cell.grade_id}: {cell.score}/{cell.max_score} {cell.errors}"
@@ -60,14 +65,18 @@ def test_solved_scores_full_marks(graded):
     assert solved.score == solved.max_score > 0
 
 
-def test_blank_scores_zero_and_fails_only_where_students_write(graded):
-    nb_id, results = graded
-    blank = results["blank"]
+def blank_scores_zero_and_fails_only_where_students_write(nb_id, blank):
     assert blank.score == 0
     for cell in blank.cells.values():
         assert cell.score == 0, f"{nb_id}/{cell.grade_id} gives points to a blank answer"
     unexpected = [e for e in blank.errors() if e[1] not in NOT_DONE and not _cascade(blank, e)]
     assert unexpected == [], f"{nb_id}: blank notebook raised other errors: {unexpected}"
+
+
+def wrong_answers_lose_points_in_every_graded_cell(nb_id, wrong):
+    for cell in wrong.cells.values():
+        assert cell.score < cell.max_score, f"{nb_id}/{cell.grade_id}: wrong answer got full marks"
+    assert wrong.score < wrong.max_score
 
 
 def _assigned(source: str) -> set[str]:
@@ -86,11 +95,3 @@ def _cascade(result: grading.NotebookResult, error: tuple[int, str, str]) -> boo
         return False
     not_done = {i for i, e, _ in result.errors() if e in NOT_DONE and i < index}
     return any(match.group(1) in _assigned(result.notebook.cells[i].source) for i in not_done)
-
-
-def test_wrong_answers_lose_points_in_every_graded_cell(graded):
-    nb_id, results = graded
-    wrong = results["wrong"]
-    for cell in wrong.cells.values():
-        assert cell.score < cell.max_score, f"{nb_id}/{cell.grade_id}: wrong answer got full marks"
-    assert wrong.score < wrong.max_score
