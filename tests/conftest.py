@@ -15,31 +15,6 @@ matplotlib.use("Agg")
 # or without internet; notebook kernels started by the tests inherit this.
 os.environ["CNNLAB_OFFLINE"] = "1"
 
-# Under pytest-xdist each worker's kernels get an equal share of the cores, as `cnnlab grade autograde`
-# gives its jobs: two TensorFlow kernels with a thread per core each would oversubscribe the machine.
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
-    from cnnlab.autograde import THREAD_VARS
-
-    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
-    for _name in THREAD_VARS:
-        os.environ.setdefault(_name, _threads)
-
-
-def pytest_collection_modifyitems(items):
-    """Run the notebook executions and round trips first, the training notebooks first among them.
-
-    With two workers, the long tests then overlap each other, and the short ones fill the end.
-    """
-    def rank(item):
-        nb_id = item.callspec.params.get("nb_id", "") if hasattr(item, "callspec") else ""
-        if item.module.__name__.endswith("test_notebooks_execute"):
-            return (0, [-ord(ch) for ch in nb_id])
-        if item.get_closest_marker("nbgrader") and nb_id:
-            return (1, [-ord(ch) for ch in nb_id])
-        return (2, [])
-
-    items[:] = sorted(items, key=rank)  # stable: the rest keep their order
-
 
 @pytest.fixture(scope="session")
 def real_data() -> Path:
