@@ -19,11 +19,9 @@ At 40 epochs it trains 6 networks of about 100 CPU-seconds each: about 10 minute
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 from pathlib import Path
 
-import nbformat
 import numpy as np
 
 from cnnlab import datasets, grading, runtime, training
@@ -31,17 +29,6 @@ from cnnlab import datasets, grading, runtime, training
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "07_augmentation.ipynb"
 PRELUDE = "from keras import layers\n"
 QUANTITIES = {"train": "training accuracy", "test": "test accuracy", "gap": "gap (train − test)"}
-
-
-def notebook_function(name: str, namespace: dict) -> None:
-    """Define the notebook's own (ungraded) function ``name`` in ``namespace``."""
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type == "code" and f"def {name}(" in cell.source:
-            defs = [node for node in ast.parse(cell.source).body
-                    if isinstance(node, ast.FunctionDef) and node.name == name]
-            exec(compile(ast.Module(body=defs, type_ignores=[]), str(NOTEBOOK), "exec"), namespace)
-            return
-    raise SystemExit(f"{NOTEBOOK.name} has no code cell defining {name}(): update bench/augment.py")
 
 
 def main(argv=None) -> None:
@@ -59,7 +46,7 @@ def main(argv=None) -> None:
     ns = grading.answer_namespace(NOTEBOOK, prelude=PRELUDE, np=np, keras=keras)
     ns.update(training=training, data=data,
               x_train=data.x_train.astype(np.float32) / 255, x_test=data.x_test.astype(np.float32) / 255)
-    notebook_function("run", ns)
+    grading.notebook_functions(NOTEBOOK, ["run"], ns)
 
     for epochs in args.epochs:
         ns["epochs"] = epochs  # run() reads the notebook's global `epochs`

@@ -9,6 +9,7 @@ Used by the test suite (the grading round trip) and by instructors::
 
 from __future__ import annotations
 
+import ast
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,25 @@ def answer_namespace(path: Path, overrides: dict[str, str] | None = None, prelud
     for grade_id, source in answer_cells(nbformat.read(path, as_version=4)).items():
         exec((overrides or {}).get(grade_id, source), namespace)
     return namespace
+
+
+def notebook_functions(path: Path, names, namespace: dict) -> None:
+    """Define the notebook's own top-level functions ``names`` (from its code cells) in ``namespace``.
+
+    Only the ``def`` statements run, not the rest of their cells (which may train or plot), so
+    tests and ``bench/`` can reuse a notebook's ungraded helpers such as its training loop.
+    Raises ``LookupError`` naming any function no code cell defines.
+    """
+    wanted = set(names)
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code" or not any(f"def {name}(" in cell.source for name in wanted):
+            continue
+        defs = [node for node in ast.parse(cell.source).body
+                if isinstance(node, ast.FunctionDef) and node.name in wanted]
+        exec(compile(ast.Module(body=defs, type_ignores=[]), str(path), "exec"), namespace)
+        wanted -= {node.name for node in defs}
+    if wanted:
+        raise LookupError(f"{Path(path).name}: no code cell defines {sorted(wanted)}")
 
 
 def autograde_submissions(solutions_dir: Path, assignment_id: str, submissions: dict[str, Path],

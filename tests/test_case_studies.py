@@ -8,13 +8,12 @@ target does not hang on one lucky seed). About 30 s per seed on 2 CPU cores.
 
 from __future__ import annotations
 
-import ast
 
 import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import datasets, training
+from cnnlab import datasets, grading, training
 
 pytestmark = pytest.mark.data
 
@@ -30,15 +29,7 @@ def _notebook_namespace() -> dict:
     ns["training"] = training
     for source in nbtools.solution_cells(nb).values():
         exec(source, ns)
-    wanted = {"prepare", "train"}
-    for cell in nb.cells:
-        if cell.cell_type != "code" or not any(f"def {name}(" in cell.source for name in wanted):
-            continue
-        tree = ast.parse(cell.source)
-        defs = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in wanted]
-        exec(compile(ast.Module(body=defs, type_ignores=[]), f"<{NB_ID}>", "exec"), ns)
-        wanted -= {node.name for node in defs}
-    assert not wanted, f"{NB_ID}: no code cell defines {sorted(wanted)}"
+    grading.notebook_functions(nbtools.SOLUTIONS / f"{NB_ID}.ipynb", ["prepare", "train"], ns)
     return ns
 
 

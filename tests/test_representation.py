@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
-import ast
 
 import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import datasets, training
+from cnnlab import datasets, grading, training
 from cnnlab.checks import representation_learning as check
 
 NB_ID = "09_representation_learning"
@@ -86,17 +85,6 @@ def test_mnist_distances_do_not_concentrate_like_random_data(mnist):
     assert digits > uniform_64  # MNIST in 784-D has more contrast than random data in 64-D
 
 
-def _notebook_function(nb, name: str, ns: dict) -> None:
-    """Define the notebook's function ``name`` (taken from its code cells) in ``ns``."""
-    for cell in nb.cells:
-        if cell.cell_type == "code" and f"def {name}(" in cell.source:
-            tree = ast.parse(cell.source)
-            defs = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name]
-            exec(compile(ast.Module(body=defs, type_ignores=[]), f"<{NB_ID}>", "exec"), ns)
-            return
-    raise AssertionError(f"{NB_ID}: no code cell defines {name}")
-
-
 @pytest.mark.data
 def test_autoencoder_2d_code_beats_pca_for_knn(mnist):
     from sklearn.decomposition import PCA
@@ -108,7 +96,7 @@ def test_autoencoder_2d_code_beats_pca_for_knn(mnist):
     ns = {"np": np, "training": training, "x_train": x_train, "x_test": x_test}
     exec(nbtools.prelude(NB_ID), ns)
     exec(nbtools.solution_cells(nb)["build_autoencoder"], ns)
-    _notebook_function(nb, "train_autoencoder", ns)
+    grading.notebook_functions(nbtools.SOLUTIONS / f"{NB_ID}.ipynb", ["train_autoencoder"], ns)
 
     training.seed(1)
     autoencoder, encoder, _ = ns["build_autoencoder"](2)
