@@ -58,18 +58,25 @@ def test_lecture_numbers():
 # --------------------------------------------------------------------------- formulas vs Keras
 
 def test_output_size_matches_conv2d_and_maxpool2d():
+    # Only inputs at least as large as the window are compared: what Keras returns for a smaller
+    # one is not defined (it differs between CPUs and between a fresh and an already-built layer).
+    # There the reference formula must refuse instead. Each size gets fresh layers, so no layer is
+    # reused across input shapes.
     for f in (1, 2, 3, 4, 5, 7):
         for s in (1, 2, 3, 4):
-            conv = keras.layers.Conv2D(1, f, strides=s)
-            pool = keras.layers.MaxPool2D(f, strides=s)
-            pool_same = keras.layers.MaxPool2D(f, strides=s, padding="same")
             for n in range(1, 17):
                 for p in (0, 1, 3):
+                    if n + 2 * p < f:
+                        assert _reference_width(n, f, s, p) is None, (n, f, s, p)
+                        continue
                     image = np.zeros((1, n + 2 * p, n + 2 * p, 1), "float32")
+                    conv = keras.layers.Conv2D(1, f, strides=s)
                     assert _keras_width(conv, image) == _reference_width(n, f, s, p), (n, f, s, p)
                 image = np.zeros((1, n, n, 1), "float32")
-                if n >= f:  # MaxPool2D is inconsistent about windows larger than the input
+                if n >= f:
+                    pool = keras.layers.MaxPool2D(f, strides=s)
                     assert _keras_width(pool, image) == ca._out(n, f, s), (n, f, s)
+                pool_same = keras.layers.MaxPool2D(f, strides=s, padding="same")
                 assert _keras_width(pool_same, image) == -(-n // s), (n, f, s)
 
 
