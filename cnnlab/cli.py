@@ -1,5 +1,8 @@
 """The ``cnnlab`` command.
 
+``cnnlab start [DIR]`` is the student's: it copies the course notebooks into a
+work folder (never overwriting one) and starts JupyterLab there. It needs only
+the student install; the other commands need the instructor install.
 ``cnnlab release`` regenerates the student notebooks (and, with ``--course``,
 an nbgrader course folder). ``cnnlab grade <step>`` runs the instructor's
 grading steps on a course folder: ``release``, ``collect``, ``autograde``,
@@ -13,8 +16,6 @@ import os
 import sys
 import warnings
 from pathlib import Path
-
-from . import release as release_mod
 
 
 def _release_args(p: argparse.ArgumentParser, course_default: Path | None) -> None:
@@ -43,6 +44,12 @@ def _select_args(p: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnlab", description="Tools for the cnnlab course.")
     sub = parser.add_subparsers(dest="command", required=True)
+    start = sub.add_parser("start", help="copy the course notebooks into your work folder and open JupyterLab")
+    start.add_argument("work_dir", nargs="?", type=Path, default=Path("work"),
+                       help="your work folder (default: ./work); notebooks already there are never overwritten")
+    start.add_argument("--course-notebooks", type=Path,
+                       help="the course's notebooks/ folder (default: ./notebooks)")
+    start.add_argument("--no-lab", action="store_true", help="only copy the notebooks; do not start JupyterLab")
     rel = sub.add_parser("release", help="regenerate the student notebooks from solutions/ with nbgrader")
     _release_args(rel, None)
 
@@ -84,7 +91,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start(args, lab_args: list[str]) -> int:
+    from .start import StartError, launch_jupyterlab, prepare
+
+    try:
+        report = prepare(args.work_dir, args.course_notebooks)
+        print("\n".join(report.lines()))
+        if args.no_lab:
+            return 0
+        print(f"Starting JupyterLab in {args.work_dir}/ (stop it with Ctrl+C) ...")
+        return launch_jupyterlab(args.work_dir, lab_args)
+    except StartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
 def _release(args) -> int:
+    from . import release as release_mod
+
     for path in release_mod.release(args.solutions, args.notebooks, args.ids or None):
         print(f"wrote {path}")
     if args.course:
@@ -151,7 +175,11 @@ def _grade(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args, unknown = _parser().parse_known_args(argv)
+    if args.command == "start":  # anything else on the line goes to JupyterLab, e.g. --no-browser
+        return _start(args, unknown)
+    if unknown:
+        _parser().error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command == "release":
         return _release(args)
     return _grade(args)

@@ -71,8 +71,14 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 class DataError(RuntimeError):
     """A data file is missing, truncated or corrupt, or a download failed.
 
-    The message names the file, says what is wrong and what to do.
+    The message names the file, says what is wrong and what to do. A notebook
+    shows it as that one paragraph, without the loaders' traceback.
     """
+
+    def _render_traceback_(self) -> list[str]:
+        from cnnlab import messages
+
+        return messages.render_paragraph(self, "The data could not be loaded.")
 
 
 @dataclass(frozen=True, eq=False, repr=False)

@@ -7,15 +7,69 @@ nbgrader assignment ``NN_name`` in a temporary course folder, and nbgrader's
 ``generate_assignment`` writes the student version, which is copied to
 ``notebooks/``. The output depends only on the sources, so a test can
 regenerate and compare (``tests/test_release.py``).
+
+The course's address comes from one setting, ``Repository`` under
+``[project.urls]`` in ``pyproject.toml``. The sources write
+``@COURSE_REPOSITORY@`` where it belongs (the Colab badge, the Colab install
+cell); the release fills it in, and rewrites the README's Colab links to match.
+An instructor who publishes the course elsewhere changes that one line and runs
+``cnnlab release``.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
+import tomllib
 from pathlib import Path
 
 from . import nbgrader_api
+
+REPOSITORY_TOKEN = "@COURSE_REPOSITORY@"
+_GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?")
+_README_COLAB = re.compile(r"(colab\.research\.google\.com/github/)[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/blob/)")
+
+
+def course_repository(pyproject: Path) -> str:
+    """``owner/name`` of the course on GitHub, from ``pyproject``'s ``[project.urls] Repository``.
+
+    Without that file (solutions kept outside the course's clone), the same
+    setting is read from the installed package's metadata. Colab opens
+    notebooks straight from GitHub, so it must be a GitHub address.
+    """
+    if Path(pyproject).exists():
+        urls = tomllib.loads(Path(pyproject).read_text(encoding="utf-8")).get("project", {}).get("urls", {})
+        url = urls.get("Repository")
+    else:
+        from importlib import metadata
+
+        pyproject = "the installed cnnlab package"
+        entries = metadata.metadata("cnnlab").get_all("Project-URL") or []
+        url = next((e.split(",", 1)[1].strip() for e in entries if e.split(",", 1)[0].strip() == "Repository"), None)
+    if not url:
+        raise ValueError(f"{pyproject}: set the course's address under [project.urls], e.g. "
+                         'Repository = "https://github.com/OWNER/NAME"')
+    match = _GITHUB.fullmatch(url.strip())
+    if not match:
+        raise ValueError(f"{pyproject}: Repository = {url!r} is not a GitHub repository address "
+                         "(https://github.com/OWNER/NAME); Colab badges can only open notebooks from GitHub.")
+    return match.group(1)
+
+
+def fill_repository(text: str, repository: str) -> str:
+    """``text`` with every ``@COURSE_REPOSITORY@`` replaced by ``repository`` (``owner/name``)."""
+    return text.replace(REPOSITORY_TOKEN, repository)
+
+
+def readme_with_repository(readme: str, repository: str) -> str:
+    """The README text with every Colab link pointing into ``repository``."""
+    return _README_COLAB.sub(lambda m: f"{m.group(1)}{repository}{m.group(2)}", readme)
+
+
+def _pyproject_for(solutions_dir: Path) -> Path:
+    """The ``pyproject.toml`` of the course that holds ``solutions_dir`` (its parent folder)."""
+    return Path(solutions_dir).resolve().parent / "pyproject.toml"
 
 def assignment_ids(solutions_dir: Path) -> list[str]:
     """The assignment of each solution notebook: its file name without ``.ipynb``."""
@@ -25,9 +79,11 @@ def assignment_ids(solutions_dir: Path) -> list[str]:
 def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = None, **config) -> list[str]:
     """Lay out ``course_dir/source/<id>/<id>.ipynb`` and run ``generate_assignment``.
 
-    Returns the assignment ids; the student notebooks are in ``course_dir/release/``.
-    ``config`` goes to nbgrader, e.g. ``{"CourseDirectory.db_url": "postgresql+psycopg://..."}``.
+    Returns the assignment ids; the student notebooks, with the course's address
+    filled in, are in ``course_dir/release/``. ``config`` goes to nbgrader, e.g.
+    ``{"CourseDirectory.db_url": "postgresql+psycopg://..."}``.
     """
+    repository = course_repository(_pyproject_for(solutions_dir))
     ids = ids or assignment_ids(solutions_dir)
     for aid in ids:
         src = Path(solutions_dir) / f"{aid}.ipynb"
@@ -39,6 +95,8 @@ def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = 
     api = nbgrader_api.make_api(Path(course_dir), **config)
     for aid in ids:
         nbgrader_api.run(f"generate_assignment {aid}", api.generate_assignment, aid, force=True)
+        student = Path(course_dir) / "release" / aid / f"{aid}.ipynb"
+        student.write_text(fill_repository(student.read_text(encoding="utf-8"), repository), encoding="utf-8")
     return ids
 
 
@@ -46,8 +104,12 @@ def release(solutions_dir: Path = Path("solutions"), notebooks_dir: Path = Path(
             ids: list[str] | None = None) -> list[Path]:
     """Write the student version of every (or the named) solution notebook.
 
+    The course's address is filled in (see the module docstring), and the
+    README beside ``pyproject.toml``, if there is one, gets matching Colab links.
     Returns the paths written in ``notebooks_dir``.
     """
+    pyproject = _pyproject_for(solutions_dir)
+    repository = course_repository(pyproject)  # before any work: a bad setting stops the release
     written = []
     with tempfile.TemporaryDirectory(prefix="cnnlab-release-") as tmp:
         for aid in build_course(Path(solutions_dir), Path(tmp), ids):
@@ -55,6 +117,11 @@ def release(solutions_dir: Path = Path("solutions"), notebooks_dir: Path = Path(
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(tmp) / "release" / aid / f"{aid}.ipynb", out)
             written.append(out)
+    readme = pyproject.parent / "README.md"
+    if readme.exists():
+        text = readme.read_text(encoding="utf-8")
+        if readme_with_repository(text, repository) != text:
+            readme.write_text(readme_with_repository(text, repository), encoding="utf-8")
     return written
 
 

@@ -16,9 +16,12 @@ def _name(requirement: str) -> str:
 
 
 def test_environment_yml_and_pyproject_declare_the_same_dependencies():
+    """environment.yml holds the base list and every extra (the extras' references to cnnlab itself aside)."""
     pyproject = tomllib.loads((nbtools.ROOT / "pyproject.toml").read_text())["project"]
-    declared = {_name(r): r.replace(" ", "") for r in pyproject["dependencies"]}
-    declared.update({_name(r): r.replace(" ", "") for r in pyproject["optional-dependencies"]["dev"]})
+    requirements = list(pyproject["dependencies"])
+    for extra in pyproject["optional-dependencies"].values():
+        requirements += [r for r in extra if _name(r) != "cnnlab"]
+    declared = {_name(r): r.replace(" ", "") for r in requirements}
     conda = set()
     in_dependencies = False
     for line in (nbtools.ROOT / "environment.yml").read_text().splitlines():
@@ -34,20 +37,30 @@ def test_environment_yml_and_pyproject_declare_the_same_dependencies():
 
 
 def test_readme_lists_every_notebook_with_a_colab_badge():
+    from cnnlab import release
+
+    repository = release.course_repository(nbtools.ROOT / "pyproject.toml")
+    links = re.findall(r"colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/", README)
+    assert links and set(links) == {repository}, "README's Colab links must open the course's Repository"
     for nb_id in nbtools.solution_ids():
         assert f"(notebooks/{nb_id}.ipynb)" in README, f"README's table lacks notebooks/{nb_id}.ipynb"
-        assert f"colab.research.google.com/github/cnnlab/cnnlab/blob/main/notebooks/{nb_id}.ipynb" in README
+        assert f"colab.research.google.com/github/{repository}/blob/main/notebooks/{nb_id}.ipynb" in README
 
 
-def test_readme_has_two_setup_commands_and_ci_runs_them():
-    """CI reads the install and test commands out of README.md; check what it reads."""
+def _ci_reads(heading: str) -> list[str]:
     script = nbtools.ROOT / ".ci" / "run"
     src = script.read_text()
-    func = src[src.index("readme_block() {"):src.index("\ninstall_cmd=")]
-    out = subprocess.run(["bash", "-c", f'{func}\nreadme_block "## Quick start for students"; '
-                          f'readme_block "## Tests"'], cwd=nbtools.ROOT, capture_output=True,
-                         text=True, check=True).stdout.split("\n")
-    assert out[:2] == ['pip install -e ".[dev]"', "pytest -n 2"]
-    quick = README.split("## Quick start for students", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
-    commands = [line for line in quick.splitlines() if line.strip()]
-    assert len(commands) == 2 and commands[1].startswith("jupyter lab notebooks/")
+    func = src[src.index("readme_block() {"):src.index("\nmapfile")]
+    out = subprocess.run(["bash", "-c", f'{func}\nreadme_block "{heading}"'], cwd=nbtools.ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.split("\n") if line]
+
+
+def test_ci_runs_the_readme_developer_install_and_test_command():
+    """CI reads the install and test commands out of README.md's Tests section; check what it reads."""
+    assert _ci_reads("## Tests") == ['pip install -e ".[dev]" -c constraints/tested.txt', "pytest -n 2"]
+    assert 'install_cmd=${tests_block[0]}' in (nbtools.ROOT / ".ci" / "run").read_text()
+
+
+def test_readme_has_two_student_commands_install_and_start():
+    assert _ci_reads("## Quick start for students") == ['pip install -e ".[local]"', "cnnlab start"]

@@ -69,14 +69,28 @@ def test_no_stderr_writes_in_graded_cells(source):
 
 
 def test_colab_badge_and_setup_cell(source):
+    """The badge and the Colab install cell name the course's address by the token that `release` fills in."""
     nb_id, nb = source
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# ")
-    assert (f"colab.research.google.com/github/cnnlab/cnnlab/blob/main/notebooks/{nb_id}.ipynb"
+    assert (f"colab.research.google.com/github/@COURSE_REPOSITORY@/blob/main/notebooks/{nb_id}.ipynb"
             in first.source), f"{nb_id}: the Colab badge must open notebooks/{nb_id}.ipynb"
     setup = next(c for c in nb.cells if c.cell_type == "code")
-    assert '"google.colab" in sys.modules' in setup.source and "pip install" in setup.source
+    assert '"google.colab" in sys.modules' in setup.source
+    assert '%pip install -q "cnnlab @ git+https://github.com/@COURSE_REPOSITORY@"' in setup.source, \
+        f"{nb_id}: the Colab cell installs the course package alone (no extras, no upgrades)"
     assert "runtime.fast_mode()" in setup.source
+
+
+def test_released_notebooks_name_the_course_repository():
+    from cnnlab import release
+
+    repository = release.course_repository(nbtools.ROOT / "pyproject.toml")
+    for path in nbtools.NOTEBOOKS.glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        assert "@COURSE_REPOSITORY@" not in text, f"{path.name}: run `cnnlab release`"
+        assert f"github/{repository}/blob/main/notebooks/{path.name}" in text
+        assert f"git+https://github.com/{repository}" in text
 
 
 @pytest.mark.parametrize("folder", [nbtools.SOLUTIONS, nbtools.NOTEBOOKS])

@@ -36,3 +36,22 @@ def test_release_reports_a_broken_source(tmp_path):
     with pytest.raises(NbgraderError, match="generate_assignment 99_broken failed"):
         release.release(src, tmp_path / "out")
     assert not (tmp_path / "out" / "99_broken.ipynb").exists()
+
+
+def test_the_course_address_is_one_setting(tmp_path):
+    """pyproject's Repository fills the notebooks' token and the README's Colab links; a bad one is refused."""
+    from cnnlab import release
+
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project.urls]\nRepository = "https://github.com/uni-x/cnn-course.git"\n')
+    assert release.course_repository(pyproject) == "uni-x/cnn-course"
+    assert release.fill_repository("github.com/@COURSE_REPOSITORY@/blob", "uni-x/cnn-course") == \
+        "github.com/uni-x/cnn-course/blob"
+    readme = "[![b](x.svg)](https://colab.research.google.com/github/cnnlab/cnnlab/blob/main/notebooks/01_knn.ipynb)"
+    assert release.readme_with_repository(readme, "uni-x/cnn-course") == readme.replace("cnnlab/cnnlab", "uni-x/cnn-course")
+    pyproject.write_text('[project.urls]\nRepository = "https://gitlab.com/uni-x/cnn-course"\n')
+    with pytest.raises(ValueError, match="not a GitHub repository address"):
+        release.course_repository(pyproject)
+    pyproject.write_text('[project]\nname = "x"\n')
+    with pytest.raises(ValueError, match=r"set the course's address under \[project.urls\]"):
+        release.course_repository(pyproject)

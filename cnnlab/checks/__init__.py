@@ -12,10 +12,17 @@ mistake. On success it prints one line to stdout. It needs no nbgrader, so it
 works in Colab and for self-study; the autograder runs the same check plus
 hidden tests that live only in ``solutions/``.
 
-The machinery shared by all checks lives in :mod:`cnnlab.checks.core`; one
+A failed check shows as one compact block (case, expected, got, hint), without the
+checks' own frames: see :mod:`cnnlab.messages`. The machinery shared by all checks lives in :mod:`cnnlab.checks.core`; one
 module per notebook holds that notebook's checks.
 """
 
+from cnnlab import messages
+
 from .core import CheckError, NotDoneError
+
+# In a notebook, a cell that calls an exercise not written yet (or uses a name an earlier
+# cell should have set) then says which exercise or cell to do first: see cnnlab.messages.
+messages.install()
 
 __all__ = ["CheckError", "NotDoneError"]

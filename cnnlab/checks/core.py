@@ -16,9 +16,19 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from cnnlab import messages
+
 
 class CheckError(AssertionError):
-    """A self-check failed. The message is written for the student."""
+    """A self-check failed. The message is written for the student.
+
+    In a notebook it shows as one compact block (:func:`cnnlab.messages.render_check_error`):
+    no frames of the checks themselves, and the traceback into the student's own
+    code when their function raised (that error is the ``__cause__``).
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return messages.render_check_error(self)
 
 
 class NotDoneError(CheckError, NotImplementedError):
@@ -31,6 +41,8 @@ class NotDoneError(CheckError, NotImplementedError):
 
 def _fmt(value: Any, limit: int = 6) -> str:
     """Short, readable rendering of a value for a message."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return messages.number(value)
     if isinstance(value, np.ndarray):
         body = np.array2string(value, threshold=limit * limit, edgeitems=3, precision=4)
         return f"array of shape {value.shape}, dtype {value.dtype}:\n{textwrap.indent(body, '    ')}"
@@ -38,12 +50,15 @@ def _fmt(value: Any, limit: int = 6) -> str:
     return text if len(text) < 300 else text[:300] + " …"
 
 
-def fail(name: str, case: str, message: str, hint: str = "") -> None:
-    """Raise a :class:`CheckError` in the course's message format."""
+def fail(name: str, case: str, message: str, hint: str = "", cause: BaseException | None = None) -> None:
+    """Raise a :class:`CheckError` in the course's message format.
+
+    ``cause``: the exception the student's own code raised, shown as the traceback into their code.
+    """
     lines = [f"{name}: {case}", textwrap.indent(message, "  ")]
     if hint:
         lines.append(f"Hint: {hint}")
-    raise CheckError("\n".join(lines))
+    raise CheckError("\n".join(lines)) from cause
 
 
 def require_function(name: str, func: Any) -> None:
@@ -71,15 +86,25 @@ def call(name: str, func: Callable, *args: Any, case: str = "", **kwargs: Any) -
     except CheckError:
         raise
     except Exception as err:  # show the student's own error, with the case that caused it
-        fail(name, f"{case} raised {type(err).__name__}",
-             f"the call raised {type(err).__name__}: {err}",
-             "read the traceback above this message: it points at the line in your function.")
+        fail(name, f"{case or 'your function'} raised {type(err).__name__}",
+             f"your function was called with: {_describe_args(args, kwargs)}",
+             "the traceback above points at the line in your function that failed.", cause=err)
         raise  # unreachable; keeps type checkers happy
     for before, after in zip(args, copies):
         if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
             fail(name, case, "your function changed one of its input arrays in place.",
                  "work on a copy (`x = x.astype(np.float64)` makes one) instead of writing into the input.")
     return result
+
+
+def _describe_args(args: Sequence[Any], kwargs: dict) -> str:
+    """``a: (4, 4) uint8 array, k=3``: the shapes of the arguments, not their pixels."""
+    def one(value: Any) -> str:
+        if isinstance(value, np.ndarray):
+            return f"{value.shape} {value.dtype} array"
+        return _fmt(value)[:60]
+    parts = [one(a) for a in args] + [f"{k}={one(v)}" for k, v in kwargs.items()]
+    return ", ".join(parts) or "no arguments"
 
 
 def expect_scalar(name: str, got: Any, expected: float, *, case: str, hint: str = "",
@@ -92,7 +117,7 @@ def expect_scalar(name: str, got: Any, expected: float, *, case: str, hint: str 
         fail(name, case, f"expected a single number, got {_fmt(got)}",
              "sum over all pixels so that the result is one number, e.g. `np.sum(...)`.")
     if not np.isclose(float(arr), expected, rtol=rtol, atol=atol):
-        fail(name, case, f"expected {expected:.6g}\ngot      {float(arr):.6g}", hint)
+        fail(name, case, f"expected {messages.number(expected)}\ngot      {messages.number(float(arr))}", hint)
 
 
 def expect_array(name: str, got: Any, expected: np.ndarray, *, case: str, hint: str = "",
@@ -119,7 +144,7 @@ def expect_array(name: str, got: Any, expected: np.ndarray, *, case: str, hint: 
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         fail(name, case,
              f"{int(bad.sum())} of {bad.size} values differ; the first at index {where}:\n"
-             f"expected {expected[where]!r}\ngot      {got[where]!r}", hint)
+             f"expected {_fmt(expected[where])}\ngot      {_fmt(got[where])}", hint)
 
 
 def expect_equal(name: str, got: Any, expected: Any, *, case: str, hint: str = "") -> None:

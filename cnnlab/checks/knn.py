@@ -67,8 +67,10 @@ def _distance_hint(got, a, b, metric: str) -> str:
 
 def _check_distance(name: str, func: Callable, metric: str, reference: Callable) -> None:
     rng = np.random.default_rng(0)
+    lecture_value = reference(LECTURE_TEST_IMAGE, LECTURE_TRAIN_IMAGE)
     cases = [
-        ("the lecture's 4×4 images (L1 = 456)", LECTURE_TEST_IMAGE, LECTURE_TRAIN_IMAGE),
+        (f"the lecture's 4×4 images ({metric.upper()} = {lecture_value:.2f})".replace(".00)", ")"),
+         LECTURE_TEST_IMAGE, LECTURE_TRAIN_IMAGE),
         ("an image and itself", LECTURE_TEST_IMAGE, LECTURE_TEST_IMAGE),
         ("two 32×32×3 uint8 images", random_images(rng, (32, 32, 3)), random_images(rng, (32, 32, 3))),
         ("two float images of shape (5,)", rng.normal(size=5), rng.normal(size=5)),
@@ -204,8 +206,10 @@ def compute_l1_distances(func: Callable) -> None:
     # sum (up to two more of that size) and the output itself are allowed on top.
     allowed = 3 * budget + got.nbytes + 2**20
     if peak > allowed:
-        fail(name, case, f"your function allocated {peak / 2**20:.0f} MiB at its peak; "
-             f"the budget allows {allowed / 2**20:.0f} MiB.",
+        fail(name, case, f"your function allocated {peak / 2**20:.0f} MiB at its peak, more than the "
+             f"{allowed / 2**20:.0f} MiB allowed:\n"
+             f"max_bytes = {budget // 2**20} MiB for one chunk's differences, up to twice that again for "
+             "NumPy's temporaries (abs, sum), and the output.",
              "process the test rows in chunks: choose the chunk so that "
              "chunk × n_train × n_pixels × 8 bytes stays under max_bytes.")
     passed(name, len(cases) + 1)
