@@ -302,3 +302,48 @@ def simulated_class(released: dict[str, str]) -> dict[str, dict[str, str]]:
 
 def planted_pairs() -> set[frozenset[str]]:
     return {frozenset((copy, source)) for copy, (source, _) in PLANTED.items()}
+
+
+def _scores() -> dict[str, float]:
+    """Lowest planted and highest honest pair score on notebooks/01_knn.ipynb (the released notebook)."""
+    from pathlib import Path
+
+    import nbformat
+
+    from cnnlab.grade import similarity
+
+    released = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "01_knn.ipynb", as_version=4)
+    ids = similarity.answer_ids(released)
+    given = {c.metadata["nbgrader"]["grade_id"]: c.source for c in released.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id") in ids}
+    code = {s: similarity.answer_code(released, ids) if not cells else
+            "\n\n".join(cells.get(g, given[g]) for g in ids) for s, cells in simulated_class(given).items()}
+    starter = [c.source for c in released.cells if c.cell_type == "code"] + [similarity.answer_code(released, ids)]
+    pairs, _ = similarity.compare(code, starter)
+    planted = planted_pairs()
+    return {"planted_min": min(p.score for p in pairs if frozenset((p.student_a, p.student_b)) in planted),
+            "honest_max": max(p.score for p in pairs if frozenset((p.student_a, p.student_b)) not in planted),
+            "flagged_honest": sum(p.score >= similarity.THRESHOLD for p in pairs
+                                  if frozenset((p.student_a, p.student_b)) not in planted)}
+
+
+if __name__ == "__main__":
+    # copydetect hashes k-grams with Python's hash(), which is randomised per process: the scores
+    # vary a little with PYTHONHASHSEED. `python tests/similarity_class.py` shows by how much.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    if os.environ.get("CNNLAB_SIM_CHILD"):
+        print(json.dumps(_scores()))
+        sys.exit()
+    runs = []
+    for seed in range(20):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed), "CNNLAB_SIM_CHILD": "1"}
+        runs.append(json.loads(subprocess.run([sys.executable, __file__], env=env, capture_output=True, text=True,
+                                              check=True).stdout))
+    print(f"{len(runs)} hash seeds: lowest planted score {min(r['planted_min'] for r in runs):.2f}-"
+          f"{max(r['planted_min'] for r in runs):.2f}, highest honest score {min(r['honest_max'] for r in runs):.2f}-"
+          f"{max(r['honest_max'] for r in runs):.2f}, honest pairs flagged at most "
+          f"{max(r['flagged_honest'] for r in runs)}")

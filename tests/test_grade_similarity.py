@@ -97,7 +97,7 @@ def test_planted_pairs_found_and_ranked_above_every_honest_pair(course, capsys):
     # Starter-only submissions share only the released code, which counts for nobody.
     page = (folder / f"{AID}.html").read_text()
     for s in sc.STARTER_ONLY:
-        assert f"{s}: no answer code beyond the starter code" in page
+        assert f"{s}: no answer code beyond the starter code" in page  # listed, not compared
     assert "copy_comments" in out and (folder / f"{AID}.png").read_bytes()[:4] == b"\x89PNG"
 
 

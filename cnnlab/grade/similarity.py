@@ -129,7 +129,7 @@ def compare(code: dict[str, str], starter: list[str], noise: int = NOISE,
     for student in sorted(code):
         fp = _fingerprint(code[student], f"{student}.py", guarantee - noise + 1, boilerplate, noise)
         if fp.token_coverage == 0:
-            skipped[student] = "no answer code beyond the starter code"
+            skipped[student] = "no answer code beyond the starter code (or too little to compare)"
         else:
             prints[student] = fp
     students = sorted(prints)
