@@ -126,3 +126,15 @@ def test_unknown_assignment_is_a_clear_error(course, capsys):
         similarity.find_similar(course, ["99_nope"])
     assert cli.main(["grade", "similarity", "--course", str(course), "-a", "99_nope"]) == 2
     assert "run `cnnlab grade release`" in capsys.readouterr().err
+
+
+def test_unreadable_submission_is_listed_not_fatal(course, tmp_path):
+    import shutil
+
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    it.write_submission(copy / "submitted" / "broken" / AID, AID, b"this is not a notebook {")
+    (result, paths), = similarity.find_similar(copy, [AID])
+    assert result.skipped["broken"].startswith("not a readable notebook")
+    assert "broken: not a readable notebook" in paths["html"].read_text()
+    assert len(result.pairs) == len(list(itertools.combinations([*sc.HONEST, *sc.PLANTED], 2)))
