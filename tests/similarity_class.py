@@ -321,7 +321,13 @@ def _scores() -> dict[str, float]:
     starter = [c.source for c in released.cells if c.cell_type == "code"] + [similarity.answer_code(released, ids)]
     pairs, _ = similarity.compare(code, starter)
     planted = planted_pairs()
-    return {"planted_min": min(p.score for p in pairs if frozenset((p.student_a, p.student_b)) in planted),
+    # A partial copy: honest_a's notebook with one exercise taken from honest_c, for each exercise.
+    partial = []
+    for gid in EXERCISES:
+        cells = {**honest_cells(given, "honest_a"), gid: honest_cells(given, "honest_c")[gid]}
+        one = {"partial": "\n\n".join(cells.get(g, given[g]) for g in ids), "honest_c": code["honest_c"]}
+        partial.append(similarity.compare(one, starter)[0][0].score)
+    return {"partial_min": min(partial), "partial_max": max(partial),"planted_min": min(p.score for p in pairs if frozenset((p.student_a, p.student_b)) in planted),
             "honest_max": max(p.score for p in pairs if frozenset((p.student_a, p.student_b)) not in planted),
             "flagged_honest": sum(p.score >= similarity.THRESHOLD for p in pairs
                                   if frozenset((p.student_a, p.student_b)) not in planted)}
@@ -346,4 +352,5 @@ if __name__ == "__main__":
     print(f"{len(runs)} hash seeds: lowest planted score {min(r['planted_min'] for r in runs):.2f}-"
           f"{max(r['planted_min'] for r in runs):.2f}, highest honest score {min(r['honest_max'] for r in runs):.2f}-"
           f"{max(r['honest_max'] for r in runs):.2f}, honest pairs flagged at most "
-          f"{max(r['flagged_honest'] for r in runs)}")
+          f"{max(r['flagged_honest'] for r in runs)}; one exercise of six copied: "
+          f"{min(r['partial_min'] for r in runs):.2f}-{max(r['partial_max'] for r in runs):.2f}")
