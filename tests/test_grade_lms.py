@@ -120,3 +120,11 @@ def test_report_writes_the_lms_files_too(course, capsys):
     assert _rows(reports / "canvas_grades.csv")[2] == ["Lovelace, Ada", "4711", "", "ada", "", "15.5", "15"]
     assert len(_rows(reports / "moodle_grades.csv")) == 1 + len(STUDENTS)
     assert f"wrote {reports / 'canvas_grades.csv'}" in capsys.readouterr().out
+
+
+def test_report_with_a_roster_that_lacks_a_student_fails_clearly(course, tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student_id,login\nada,ada\ncel,cel\n")
+    assert cli.main(["grade", "report", "--course", str(course), "--roster", str(roster)]) == 2
+    assert "missing from the roster: bob" in capsys.readouterr().err
+    assert not (course / "reports" / "canvas_grades.csv").exists()
