@@ -6,7 +6,7 @@ the student install; the other commands need the instructor install.
 ``cnnlab release`` regenerates the student notebooks (and, with ``--course``,
 an nbgrader course folder). ``cnnlab grade <step>`` runs the instructor's
 grading steps on a course folder: ``release``, ``collect``, ``autograde``,
-``feedback``, ``report``.
+``feedback``, ``report``, and the instructor reports ``similarity`` and ``lms``.
 """
 
 from __future__ import annotations
@@ -88,6 +88,21 @@ def _parser() -> argparse.ArgumentParser:
     rep = steps.add_parser("report", help="grades CSV, per-exercise statistics and a plot")
     _course_args(rep)
     rep.add_argument("--out", type=Path, help="output folder (default: <course>/reports)")
+    rep.add_argument("--roster", type=Path, help="CSV mapping student ids to LMS ids/emails/names for the "
+                                                 "Canvas and Moodle files (default: nbgrader's student table)")
+
+    sim = steps.add_parser("similarity", help="pairs of students whose answer cells are unusually similar")
+    _course_args(sim)
+    sim.add_argument("-a", "--assignment", action="append", help="only this assignment (repeatable)")
+    sim.add_argument("--threshold", type=float,
+                     help="flag pairs scoring at least this (default: cnnlab.grade.similarity.THRESHOLD, 0.5)")
+    sim.add_argument("--out", type=Path, help="output folder (default: <course>/reports/similarity)")
+
+    lms = steps.add_parser("lms", help="grades in Canvas's and Moodle's grade-import CSV formats")
+    _course_args(lms)
+    lms.add_argument("--roster", type=Path, help="CSV mapping student ids to LMS ids/emails/names "
+                                                 "(default: nbgrader's student table)")
+    lms.add_argument("--out", type=Path, help="output folder (default: <course>/reports)")
     return parser
 
 
@@ -169,7 +184,34 @@ def _grade(args) -> int:
     if args.step == "report":
         from .report import summary, write_report
 
-        print("\n".join(summary(write_report(args.course, args.out, args.db))))
+        from .grade.lms import RosterError
+
+        try:
+            print("\n".join(summary(write_report(args.course, args.out, args.db, roster=args.roster))))
+        except RosterError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.step == "similarity":
+        from .grade import similarity
+
+        try:
+            threshold = similarity.THRESHOLD if args.threshold is None else args.threshold
+            results = similarity.find_similar(args.course, args.assignment, args.out, threshold=threshold)
+        except similarity.SimilarityError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(similarity.summary_lines(results)))
+        return 0
+    if args.step == "lms":
+        from .grade import lms
+
+        try:
+            export = lms.write_lms_files(args.course, args.out or args.course / "reports", args.db, args.roster)
+        except lms.RosterError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(export.lines()))
         return 0
     raise AssertionError(args.step)
 

@@ -11,7 +11,9 @@
 * ``exercises.csv`` -- per graded cell: submissions, mean score, share with
   full marks and with zero;
 * ``report.png`` -- the distribution of scores per assignment and the
-  exercises students fail most.
+  exercises students fail most;
+* ``canvas_grades.csv``, ``moodle_grades.csv`` -- the totals per student and
+  notebook in Canvas's and Moodle's grade-import formats (:mod:`cnnlab.grade.lms`).
 """
 
 from __future__ import annotations
@@ -105,8 +107,13 @@ def submission_rows(course_dir: Path, db_url: str) -> list[dict]:
     return rows
 
 
-def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | None = None) -> dict[str, Path]:
-    """Write grades.csv, submissions.csv, exercises.csv and report.png; return their paths."""
+def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | None = None,
+                 roster: Path | None = None) -> dict[str, Path]:
+    """Write grades.csv, submissions.csv, exercises.csv, report.png and the LMS files; return their paths.
+
+    ``roster``: the CSV that maps student ids to LMS ids (see ``cnnlab.grade.lms``); default
+    nbgrader's student table.
+    """
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
@@ -135,6 +142,11 @@ def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | No
             writer.writerow([s.assignment, s.grade_id, s.max_score, s.n, f"{s.mean:.3f}",
                              f"{s.mean_fraction:.3f}", s.full, s.zero])
     plot(rows, stats, paths["report.png"])
+
+    # Grade-import files for Canvas and Moodle (cnnlab.grade.lms).
+    from .grade import lms
+
+    paths.update(lms.write_lms_files(course_dir, out_dir, url, roster).paths)
     return paths
 
 
