@@ -8,6 +8,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+import executed
 from needs import unavailable
 
 matplotlib.use("Agg")
@@ -25,3 +26,12 @@ def real_data() -> Path:
     if not folder:
         unavailable("CNNLAB_DATA is not set: the real CIFAR-10/MNIST data is not available")
     return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(real_data, tmp_path_factory):
+    """``executed_notebook(nb_id)``: that solution notebook after its one full-mode run of this test run."""
+    base = tmp_path_factory.getbasetemp()
+    # pytest-xdist's workers each get a folder inside this run's own; share the run's folder.
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "executed-notebooks"
+    return lambda nb_id: executed.get(nb_id, real_data, shared)
