@@ -22,11 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-EXPECTED = Path(__file__).resolve().parents[2] / "cnnlab" / "checks" / "expected" / "learning_the_kernel.npz"
-
 # The lecture's examples (notebook 2's constants) and the functions whose gradients the check asks for.
 from cnnlab.checks.convolution import LECTURE_IMAGE, LECTURE_KERNEL, TOY_IMAGE
-from cnnlab.checks.learning_the_kernel import NUMERIC_FUNCTIONS
+from cnnlab.checks.learning_the_kernel import EXPECTED, NUMERIC_FUNCTIONS
 
 
 # --------------------------------------------------------------------------- answers
