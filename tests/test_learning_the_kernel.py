@@ -115,7 +115,7 @@ def _plain(value) -> bool:
         return all(isinstance(k, str) and _plain(v) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return all(_plain(v) for v in value)
-    return value is None or isinstance(value, (np.ndarray, np.generic, int, float, str))
+    return value is None or isinstance(value, (np.ndarray, int, float, str))
 
 
 @pytest.mark.parametrize("grade_id", ["conv2d_backward_loops", "conv2d_backward", "numerical_gradient",
@@ -142,6 +142,14 @@ def test_vectorised_check_compares_with_a_correct_loop_version_only(solution):
     exec(nbtools.mutants("05_learning_the_kernel")["conv2d_backward_loops"][0]["source"], ns)
     collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=ns["conv2d_backward_loops"])
     assert check.judge_conv2d_backward(collected) == len(check.backward_cases()) + 1  # + the loop count
+
+    def crashes(dout, x, w, stride=1, padding=0):
+        return 1 / 0
+
+    collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=crashes)
+    assert check.judge_conv2d_backward(collected) == len(check.backward_cases()) + 1
+    collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=solution["conv2d_backward_loops"])
+    assert check.judge_conv2d_backward(collected) == len(check.backward_cases()) + 2  # + the agreement
 
     def disagrees_on_large_inputs(dout, x, w, stride=1, padding=0):
         dx, dw, db = solution["conv2d_backward"](dout, x, w, stride, padding)

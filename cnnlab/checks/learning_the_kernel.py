@@ -12,7 +12,8 @@ backward pass must agree with the loops).
 
 Each check has two phases, so that a grader can run them in different
 processes: ``collect_<exercise>(func)`` runs the student's function on the
-fixed cases and returns plain data (arrays, numbers, strings);
+fixed cases and returns plain data (arrays, numbers, strings), or raises the
+CheckError of a crash in the student's code (with its traceback);
 ``judge_<exercise>(collected)`` compares that data with the expected values
 and raises :class:`~cnnlab.checks.CheckError` with a hint on the first failure.
 ``<exercise>(func)`` does both and prints one line when everything passes.
@@ -26,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import CheckError, NotDoneError, _fmt, call, count_loops, expect_array, fail, passed
+from .core import CheckError, _fmt, call, count_loops, expect_array, fail, passed
 
 EXPECTED = Path(__file__).resolve().parent / "expected" / "learning_the_kernel.npz"
 GRADIENTS = ("dx", "dw", "db")
@@ -94,25 +95,35 @@ def _gradients(result: Any) -> dict:
         bad = [n for n, g in zip(GRADIENTS, result) if not isinstance(g, np.ndarray)]
         return {"returned": f"a tuple whose {', '.join(bad)} is not a NumPy array "
                             f"({', '.join(_describe(g) for n, g in zip(GRADIENTS, result) if n in bad)})"}
+    if isinstance(result, (tuple, list)):
+        return {"returned": f"a {type(result).__name__} of {len(result)} values"}
+    return {"returned": "None" if result is None else _describe(result)}
+
+
+def _array_data(result: Any) -> Any:
+    """A returned array as it is; anything else as a description."""
+    if isinstance(result, np.ndarray):
+        return result
+    return {"returned": "None" if result is None else _describe(result)}
+
+
+def _number_data(result: Any) -> Any:
+    """A returned single number as a float; anything else as a description."""
     if result is None:
         return {"returned": "None"}
-    length = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
-    return {"returned": f"{type(result).__name__}{length}: {_fmt(result)}"}
+    arr = np.asarray(result)
+    if arr.shape == () and np.issubdtype(arr.dtype, np.number):
+        return float(arr)
+    return {"returned": _describe(result)}
 
 
-def _run(name: str, func: Callable, *args, case: str) -> dict:
-    """Call the student's function; its error becomes data (NotDoneError stops at once)."""
-    try:
-        return {"value": call(name, func, *args, case=case)}
-    except NotDoneError:
-        raise
-    except CheckError as err:
-        return {"error": str(err)}
+def _run(name: str, func: Callable, *args, case: str, to_data: Callable[[Any], Any]) -> Any:
+    """Call the student's function (see :func:`~cnnlab.checks.core.call`); its result as plain data.
 
-
-def _raise_if_error(record: dict) -> None:
-    if "error" in record:
-        raise CheckError(record["error"])
+    An error in the student's code is raised at once, as a CheckError that keeps the student's
+    traceback: the verdict is then already known, and a grader records that message.
+    """
+    return to_data(call(name, func, *args, case=case))
 
 
 # --------------------------------------------------------------------------- the backward pass
@@ -171,11 +182,9 @@ def _value_hint(name: str, grad: str, got: np.ndarray, case: dict) -> str:
     return _GENERIC_HINTS[grad]
 
 
-def _judge_gradients(name: str, record: dict, case: dict, label: str | None = None) -> None:
+def _judge_gradients(name: str, got: dict, case: dict) -> None:
     """One case: a tuple of three arrays, the shapes of x, w and (K,), then db, dw, dx against the stored values."""
-    label = label or case["case"]
-    _raise_if_error(record)
-    got = _gradients(record["value"])
+    label = case["case"]
     if "returned" in got:
         fail(name, label, f"expected a tuple (dx, dw, db) of three NumPy arrays, got {got['returned']}",
              "end with `return dx, dw, db`.")
@@ -197,13 +206,13 @@ def collect_conv2d_backward_loops(func: Callable, name: str = "conv2d_backward_l
     """Run ``func(dout, x, w, stride, padding)`` on every stored case; its results as plain data."""
     return {"name": name,
             "cases": [_run(name, func, c["dout"], c["x"], c["w"], int(c["stride"]), int(c["padding"]),
-                           case=c["case"]) for c in backward_cases()]}
+                           case=c["case"], to_data=_gradients) for c in backward_cases()]}
 
 
 def judge_conv2d_backward_loops(collected: dict) -> int:
     """Compare every case with the stored dx, dw, db; return the number of checks passed."""
-    for record, case in zip(collected["cases"], backward_cases()):
-        _judge_gradients(collected["name"], record, case)
+    for got, case in zip(collected["cases"], backward_cases()):
+        _judge_gradients(collected["name"], got, case)
     return len(collected["cases"])
 
 
@@ -228,15 +237,16 @@ def collect_conv2d_backward(func: Callable, loops: Callable | None = None) -> di
     collected = collect_conv2d_backward_loops(func, name)
     collected["loops"] = count_loops(func)
     collected["agreement"] = None
-    if loops is not None:
-        try:
-            yours_loops = collect_conv2d_backward_loops(loops)
-        except NotDoneError:  # the loop version is not written: nothing to agree with
-            return collected
-        args = _agreement_inputs()
-        collected["agreement"] = {"loops_cases": yours_loops,
-                                  "vectorised": _run(name, func, *args, case=AGREEMENT_CASE),
-                                  "loops": _run("conv2d_backward_loops", loops, *args, case=AGREEMENT_CASE)}
+    if loops is None:
+        return collected
+    args = _agreement_inputs()
+    try:
+        loops_cases = collect_conv2d_backward_loops(loops)
+        loops_result = _run("conv2d_backward_loops", loops, *args, case=AGREEMENT_CASE, to_data=_gradients)
+    except CheckError:  # the loop version is not written or fails: nothing to agree with (its own check says why)
+        return collected
+    collected["agreement"] = {"loops_cases": loops_cases, "loops": loops_result,
+                              "vectorised": _run(name, func, *args, case=AGREEMENT_CASE, to_data=_gradients)}
     return collected
 
 
@@ -259,9 +269,7 @@ def judge_conv2d_backward(collected: dict) -> int:
             judge_conv2d_backward_loops(agreement["loops_cases"])
         except CheckError:
             return n
-        _raise_if_error(agreement["vectorised"])
-        _raise_if_error(agreement["loops"])
-        mine, theirs = _gradients(agreement["vectorised"]["value"]), _gradients(agreement["loops"]["value"])
+        mine, theirs = agreement["vectorised"], agreement["loops"]
         for what, got in (("conv2d_backward", mine), ("conv2d_backward_loops", theirs)):
             if "returned" in got:
                 fail(name, AGREEMENT_CASE, f"{what} returned {got['returned']}", "end with `return dx, dw, db`.")
@@ -287,20 +295,18 @@ def conv2d_backward(func: Callable, loops: Callable | None = None) -> None:
 def collect_numerical_gradient(func: Callable) -> dict:
     """Run ``func(f, x, h)`` on every stored case (the functions are :data:`NUMERIC_FUNCTIONS`)."""
     name = "numerical_gradient"
-    return {"cases": [_run(name, func, NUMERIC_FUNCTIONS[c["f"]], c["x"], float(c["h"]), case=c["case"])
-                      for c in _stored()["numeric"]]}
+    return {"cases": [_run(name, func, NUMERIC_FUNCTIONS[c["f"]], c["x"], float(c["h"]), case=c["case"],
+                           to_data=_array_data) for c in _stored()["numeric"]]}
 
 
 def judge_numerical_gradient(collected: dict) -> int:
     name = "numerical_gradient"
     cases = _stored()["numeric"]
-    for record, case in zip(collected["cases"], cases):
+    for got, case in zip(collected["cases"], cases):
         label = case["case"]
-        _raise_if_error(record)
-        got, expected, h = record["value"], case["grad"], float(case["h"])
-        if got is None or not isinstance(got, np.ndarray):
-            fail(name, label, f"expected a NumPy array of x's shape {expected.shape}, got "
-                 f"{'None' if got is None else _describe(got)}",
+        expected, h = case["grad"], float(case["h"])
+        if not isinstance(got, np.ndarray):
+            fail(name, label, f"expected a NumPy array of x's shape {expected.shape}, got {got['returned']}",
                  "return an array `grad` with one partial derivative per element of x "
                  "(`grad = np.zeros(x.shape)`), and `return grad`.")
         if got.shape != expected.shape:
@@ -334,19 +340,19 @@ def numerical_gradient(func: Callable) -> None:
 def collect_relative_error(func: Callable) -> dict:
     """Run ``func(a, b)`` and ``func(b, a)`` on every stored pair."""
     name = "relative_error"
-    return {"cases": [{"ab": _run(name, func, c["a"], c["b"], case=c["case"]),
-                       "ba": _run(name, func, c["b"], c["a"], case=c["case"] + ", a and b swapped")}
+    return {"cases": [{"ab": _run(name, func, c["a"], c["b"], case=c["case"], to_data=_number_data),
+                       "ba": _run(name, func, c["b"], c["a"], case=c["case"] + ", a and b swapped",
+                                  to_data=_number_data)}
                       for c in _stored()["relative"]]}
 
 
 def _one_number(name: str, label: str, got: Any) -> float:
-    if got is None:
+    if got == {"returned": "None"}:
         fail(name, label, "your function returned None.", "did you forget the `return` statement?")
-    arr = np.asarray(got)
-    if arr.shape != () or not np.issubdtype(arr.dtype, np.number):
-        fail(name, label, f"expected a single number, got {_describe(got)}",
+    if isinstance(got, dict):
+        fail(name, label, f"expected a single number, got {got['returned']}",
              "the relative error of two arrays is one number: the largest element-wise error, `np.max(...)`.")
-    return float(arr)
+    return got
 
 
 def judge_relative_error(collected: dict) -> int:
@@ -354,10 +360,8 @@ def judge_relative_error(collected: dict) -> int:
     cases = _stored()["relative"]
     for record, case in zip(collected["cases"], cases):
         label = case["case"]
-        _raise_if_error(record["ab"])
-        _raise_if_error(record["ba"])
-        got = _one_number(name, label, record["ab"]["value"])
-        swapped = _one_number(name, label + ", a and b swapped", record["ba"]["value"])
+        got = _one_number(name, label, record["ab"])
+        swapped = _one_number(name, label + ", a and b swapped", record["ba"])
         expected = float(case["error"])
         hint = "max over all elements of |a - b| / max(|a| + |b|, 1e-8)."
         if np.isnan(got):
@@ -406,9 +410,7 @@ def expect_adjoint(name: str, backward: Callable, forward: Callable, x, w, strid
     k = w.shape[3]
     zeros_b = np.zeros(k)
     dout = rng.normal(size=np.shape(forward(x, w, zeros_b, stride, padding)))
-    record = _run(name, backward, dout, x, w, stride, padding, case=case)
-    _raise_if_error(record)
-    got = _gradients(record["value"])
+    got = _run(name, backward, dout, x, w, stride, padding, case=case, to_data=_gradients)
     if "returned" in got:
         fail(name, case, f"expected a tuple (dx, dw, db) of three NumPy arrays, got {got['returned']}",
              "end with `return dx, dw, db`.")
