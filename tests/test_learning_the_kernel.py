@@ -187,3 +187,23 @@ def test_gradient_check_reports_the_wrong_gradient_and_its_index(solution, capsy
     out = capsys.readouterr().out
     assert "dw wrong at index (0, 1, 2, 2)" in out and "1 of 108 values wrong" in out
     assert out.count(" ok (relative error") == 5
+
+
+def test_training_recovers_the_kernels_with_numpy_and_with_keras(solution):
+    """The notebook's training cells, in FAST mode: both trainings end at the lecture's kernels, and agree."""
+    import matplotlib.pyplot as plt
+
+    from cnnlab import playground
+
+    ns = dict(solution, FAST=True, plt=plt, time=__import__("time"), playground=playground, runtime=runtime)
+    markers = ("true_w = ", "STEPS = ", "history = model.fit")  # data, NumPy training, Keras training
+    cells = [c.source for c in nbtools.read(NB).cells
+             if c.cell_type == "code" and any(m in c.source for m in markers)]
+    assert len(cells) == len(markers)
+    for source in cells:
+        exec(source, ns)
+    plt.close("all")
+    assert ns["numpy_losses"][-1] < 1e-3 * ns["numpy_losses"][0]
+    np.testing.assert_allclose(ns["learned_w"], ns["true_w"], atol=1e-2)
+    np.testing.assert_allclose(ns["keras_w"], ns["true_w"], atol=1e-2)
+    np.testing.assert_allclose(ns["keras_w"], ns["learned_w"], atol=1e-5)  # same start, same steps
