@@ -438,6 +438,8 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         todo.append((student, aid, fp))
     if not todo:
         return outcomes
+    if limits.sandbox:
+        _self_test(course_dir, sorted({a for _, a, _ in todo}), limits)
 
     workroot = Path(tempfile.mkdtemp(prefix="cnnlab-grading-"))
     try:
@@ -456,6 +458,27 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
     finally:
         shutil.rmtree(workroot, ignore_errors=True)
     return outcomes
+
+
+def kernel_names(course_dir: Path, aids: list[str]) -> list[str]:
+    """The kernels the assignments' source notebooks run in (nbgrader restores these)."""
+    names = set()
+    for aid in aids:
+        for nb in sorted((Path(course_dir) / "source" / aid).glob("*.ipynb")):
+            try:
+                names.add(nbformat.read(nb, as_version=4).metadata.get("kernelspec", {}).get("name") or "python3")
+            except Exception:  # an unreadable source notebook fails later, in nbgrader, with its reason
+                names.add("python3")
+    return sorted(names) or ["python3"]
+
+
+def _self_test(course_dir: Path, aids: list[str], limits: Limits) -> None:
+    """Refuse to grade (SandboxUnavailable) unless each kernel imports cnnlab and NumPy in the sandbox."""
+    from .sandbox import self_test
+
+    for name in kernel_names(course_dir, aids):
+        self_test(name, memory_mb=limits.memory_mb, cpu_seconds=limits.cpu_seconds,
+                  file_size_mb=limits.file_size_mb, forbidden=[str(course_dir)])
 
 
 def _run_pool(tasks: list[tuple[_Task, str]], jobs: int, limits: Limits):

@@ -99,13 +99,29 @@ def _system_binds() -> list[str]:
     return args
 
 
+def package_root() -> str:
+    """The folder that holds the ``cnnlab`` package the grader runs (put on the kernel's PYTHONPATH)."""
+    import cnnlab
+
+    return os.path.dirname(os.path.realpath(Path(cnnlab.__file__).parent))
+
+
 def python_paths() -> list[str]:
-    """Folders the kernel needs to run this Python with its packages, cnnlab included."""
+    """Folders the kernel needs to run this Python with its packages, cnnlab included.
+
+    The environment's prefixes, its interpreter, the ``cnnlab`` package, and every
+    ``site-packages`` folder on ``sys.path`` (a venv may reach others through ``.pth``
+    files). Never the current folder or a script's folder: those may hold solutions.
+    """
     import cnnlab
 
     paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
              os.path.realpath(os.path.dirname(os.path.realpath(sys.executable))),
              os.path.realpath(Path(cnnlab.__file__).parent)}
+    for entry in sys.path:
+        if entry and os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages") \
+                and os.path.isdir(entry):
+            paths.add(os.path.realpath(entry))
     return sorted(p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths))
 
 
@@ -139,8 +155,10 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
     """
     bwrap = check_available()
     ro = python_paths()
+    # PYTHONPATH: the kernel imports the same cnnlab as the grader, wherever it lies (a clone
+    # under /tmp, an editable install); only the package folder itself is visible there.
     env = {"HOME": HOME, "TMPDIR": "/tmp", "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
-           "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib"}
+           "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONPATH": package_root()}
     for name, value in os.environ.items():
         if name in ENV_PASS or name.startswith(ENV_PASS_PREFIXES):
             env[name] = value
@@ -166,16 +184,20 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
         # `uid` with setpriv below, which clears every capability.
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     cmd += _system_binds()
-    # bwrap creates the parents of mount points; make them traversable.
-    parents = sorted({str(p) for path in ro for p in Path(path).parents if str(p) != "/"})
+    # The private /tmp and home first: the environment, the package and the socket folder
+    # may live under /tmp (a CI clone, a venv there), and are bound on top of it.
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/tmp",
+            "--size", str(tmp_mb * MB), "--perms", "0777", "--tmpfs", HOME]
+    # bwrap creates the parents of mount points; make them traversable (not /tmp itself,
+    # which must stay world-writable and sticky).
+    parents = sorted({str(p) for path in [*ro, ipc_dir] for p in Path(path).parents
+                      if str(p) not in ("/", "/tmp", HOME)})
     for parent in parents:
         cmd += ["--perms", "0755", "--dir", parent]
     for path in ro:
         cmd += ["--ro-bind", path, path]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/tmp",
-            "--size", str(tmp_mb * MB), "--perms", "0777", "--tmpfs", HOME,
-            "--bind", ipc_dir, ipc_dir]
+    cmd += ["--bind", ipc_dir, ipc_dir]
     for f in files:
         cmd += ["--ro-bind", f, f"{HOME}/{os.path.basename(f)}"]
     cmd += ["--chdir", HOME, "--clearenv"]
@@ -222,15 +244,23 @@ class SandboxKernelManager(AsyncKernelManager):
         return base + self.uid_slot
 
     def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(extra_arguments)
+        return self.sandboxed(super().format_kernel_cmd(extra_arguments))
+
+    def sandboxed(self, cmd: list[str]) -> list[str]:
+        """``cmd`` wrapped to run in this kernel's sandbox (same binds, uid and limits)."""
         uid = self._uid()
         if uid is not None:
             os.chown(self._ipc_dir, uid, uid)
-            os.chown(self.connection_file, uid, uid)
+            if os.path.exists(self.connection_file):
+                os.chown(self.connection_file, uid, uid)
         return bwrap_command(cmd, ipc_dir=self._ipc_dir, files=self._files, uid=uid,
                              memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds,
                              file_size_mb=self.file_size_mb, tmp_mb=self.tmp_mb, nproc=self.nproc,
                              nofile=self.nofile, forbidden=list(self.forbidden))
+
+    def interpreter(self) -> str:
+        """The program the kernel spec starts (``python`` resolved as jupyter_client does)."""
+        return AsyncKernelManager.format_kernel_cmd(self)[0]
 
     async def _async_pre_start_kernel(self, **kw):
         # nbgrader starts the kernel in the folder of the notebook being graded. That
@@ -265,6 +295,43 @@ class SandboxKernelManager(AsyncKernelManager):
             shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
     cleanup_resources = _async_cleanup_resources
+
+
+# What every kernel needs: the course package (the same one the grader runs) and NumPy.
+PROBE = ("import sys, os, numpy, ipykernel, cnnlab\n"
+         "print(os.path.realpath(os.path.dirname(cnnlab.__file__)))")
+
+
+def self_test(kernel_name: str = "python3", **traits) -> str:
+    """Run the kernel's real interpreter in the sandbox and import cnnlab and NumPy there.
+
+    ``traits`` are :class:`SandboxKernelManager` settings (``memory_mb``, ``uid_slot``, ...).
+    Returns the interpreter's path; raises :class:`SandboxUnavailable` saying what failed,
+    so that a broken environment stops the grader instead of grading a class 0.
+    """
+    import cnnlab
+
+    km = SandboxKernelManager(kernel_name=kernel_name, **traits)
+    try:
+        python = km.interpreter()
+        result = subprocess.run(km.sandboxed([python, "-c", PROBE]), capture_output=True, text=True,
+                                timeout=300)
+    finally:
+        shutil.rmtree(km._ipc_dir, ignore_errors=True)
+    ours = os.path.realpath(os.path.dirname(cnnlab.__file__))
+    if result.returncode != 0:
+        lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if ln.strip()]
+        raise SandboxUnavailable(
+            f"the kernel's Python ({python}, kernel {kernel_name!r}) cannot run in the sandbox: "
+            f"{lines[-1] if lines else f'exit status {result.returncode}'}. Nothing was graded. Check that the "
+            "kernel's environment has cnnlab and NumPy installed, and that bwrap can see it "
+            "(the environment and the package are bound read-only from where they are installed).")
+    seen = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if seen != ours:
+        raise SandboxUnavailable(
+            f"the kernel imports cnnlab from {seen or 'nowhere'}, but the grader runs {ours}: the checks would "
+            "differ. Install the course package into the kernel's environment (pip install -e .).")
+    return python
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
