@@ -34,6 +34,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -42,8 +43,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import nbgrader_api
+from .collect import student_id_problem
 
 STATE_DIR = ".cnnlab"
 STATE_FILE = "autograde.json"
@@ -76,6 +80,7 @@ class Outcome:
     score: float | None = None
     max_score: float | None = None
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)  # for a human to look at, e.g. foreign grade cells
 
 
 @dataclass
@@ -100,11 +105,22 @@ def course_submissions(course_dir: Path, assignments: list[str] | None = None,
     for sdir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.is_symlink()):
         if students and sdir.name not in students:
             continue
+        if student_id_problem(sdir.name):  # never a gradebook key; see invalid_student_folders
+            continue
         for adir in sorted(p for p in sdir.iterdir() if p.is_dir() and not p.is_symlink()):
             if assignments and adir.name not in assignments:
                 continue
             found.append((sdir.name, adir.name))
     return found
+
+
+def invalid_student_folders(course_dir: Path) -> list[tuple[str, str]]:
+    """(folder name, why) of each ``submitted/`` folder that is not a usable student id."""
+    submitted = Path(course_dir) / "submitted"
+    if not submitted.is_dir():
+        return []
+    return [(p.name, student_id_problem(p.name)) for p in sorted(submitted.iterdir())
+            if p.is_dir() and student_id_problem(p.name)]
 
 
 def _regular_files(folder: Path) -> list[Path]:
@@ -188,11 +204,42 @@ def _init_worker(counter, threads: int) -> None:
     import nbgrader.apps  # noqa: F401  (pay the slow import once per worker)
 
 
+def nbgrader_error(result: dict) -> str:
+    """The real error behind a failed ``NbGraderAPI`` call, e.g. ``KeyError: 'grade_id' (in ...)``.
+
+    nbgrader logs the traceback of what went wrong and then raises its own
+    "see the above traceback" exception; the log's last traceback is the cause.
+    """
+    log = (result.get("log") or "").splitlines()
+    cause, where = "", ""
+    for i, line in enumerate(log):
+        if re.sub(r"^\[\w+\] ", "", line).startswith("Traceback (most recent call last)"):
+            block = []
+            for nxt in log[i + 1:]:
+                if nxt.startswith("["):  # the next log record
+                    break
+                if nxt.strip():
+                    block.append(nxt)
+            if block:
+                indent = min(len(b) - len(b.lstrip()) for b in block)
+                cause = [b.strip() for b in block if len(b) - len(b.lstrip()) == indent][-1]
+                frames = [b.strip() for b in block if b.strip().startswith("File ")]
+                where = frames[-1] if frames else ""
+    if not cause:  # no traceback: nbgrader's own error lines, without its "see above" boilerplate
+        errors = [ln.split("]", 1)[-1].strip() for ln in log if ln.startswith("[ERROR]")]
+        errors = [e for e in errors if "above traceback" not in e and not e.startswith("There was an error")]
+        tb = [ln for ln in (result.get("error") or "").strip().splitlines() if ln.strip()]
+        cause = (errors or tb or ["unknown error"])[-1].strip()
+    if where:
+        m = re.search(r'File "([^"]+)", line (\d+), in (\S+)', where)
+        if m:
+            where = f"{Path(m.group(1)).name}:{m.group(2)} in {m.group(3)}"
+        cause = f"{cause} (at {where})"
+    return cause[:400]
+
+
 def _nbgrader_reason(result: dict) -> str:
-    text = (result.get("error") or "").strip() or (result.get("log") or "").strip()
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    useful = [ln for ln in lines if "Error" in ln or "error" in ln.lower()]
-    return "nbgrader could not grade it: " + ((useful or lines or ["unknown error"])[-1].strip()[:300])
+    return "nbgrader could not grade it: " + nbgrader_error(result)
 
 
 def _grade_in_worker(task: _Task) -> dict:
@@ -223,17 +270,66 @@ def _grade_in_worker(task: _Task) -> dict:
     return out
 
 
+class DropForeignCells(NbGraderPreprocessor):
+    """Turn graded/solution cells the gradebook does not know into plain cells, and note them.
+
+    A submission may carry a grade cell that is not in the assignment (copied from
+    another notebook, or forged). nbgrader then fails on the whole notebook
+    (``KeyError: 'grade_id'`` when it restores missing cells); here the notebook is
+    graded on its known cells, and ``metadata.cnnlab.foreign_cells`` lists the others.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                known = {c.name for c in gb.find_notebook(info["notebook"], info["assignment"]).source_cells}
+            except MissingEntry:
+                return nb, resources  # nbgrader reports an unknown notebook itself
+        foreign = []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta and (meta.get("grade") or meta.get("solution") or meta.get("locked") or meta.get("task")) \
+                    and meta.get("grade_id") not in known:
+                foreign.append(str(meta.get("grade_id", "(no id)")))
+                del cell.metadata["nbgrader"]
+        if foreign:
+            nb.metadata.setdefault("cnnlab", {})["foreign_cells"] = foreign
+        return nb, resources
+
+
+def foreign_cell_flags(graded_dir: Path) -> list[str]:
+    """One flag per autograded notebook in ``graded_dir`` that carried grade cells the assignment lacks."""
+    found = []
+    for path in sorted(Path(graded_dir).glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).metadata.get("cnnlab", {}).get("foreign_cells", [])
+        if cells:
+            found.append(f"{path.name}: foreign grade cells not graded: {', '.join(cells)}")
+    return found
+
+
+def autograde_steps(execute) -> dict:
+    """nbgrader's Autograde steps (config items) with ``execute`` for its Execute, foreign cells dropped first."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute, OverwriteCells
+
+    traits = Autograde.class_traits()
+    sanitize = []
+    for p in traits["sanitize_preprocessors"].default():
+        if p is OverwriteCells:
+            sanitize.append(DropForeignCells)
+        sanitize.append(p)
+    return {"Autograde.sanitize_preprocessors": sanitize,
+            "Autograde.autograde_preprocessors": [execute if p is Execute else p
+                                                  for p in traits["autograde_preprocessors"].default()]}
+
+
 def worker_config(limits: Limits, forbidden: list[str]) -> dict:
     """nbgrader config for the workers: GuardedExecute instead of Execute, limits, missing cells restored."""
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
-
     from .sandbox import GuardedExecute
 
-    pre = [GuardedExecute if p is Execute else p
-           for p in Autograde.class_traits()["autograde_preprocessors"].default()]
     return {
-        "Autograde.autograde_preprocessors": pre,
+        **autograde_steps(GuardedExecute),
         "OverwriteCells.add_missing_cells": True,
         "Execute.timeout": limits.cell_timeout,
         "GuardedExecute.sandbox": limits.sandbox,
@@ -282,12 +378,7 @@ def _replay_preprocessor():
 
 
 def parent_config() -> dict:
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
-
-    replay = _replay_preprocessor()
-    pre = [replay if p is Execute else p for p in Autograde.class_traits()["autograde_preprocessors"].default()]
-    return {"Autograde.autograde_preprocessors": pre, "OverwriteCells.add_missing_cells": True}
+    return {**autograde_steps(_replay_preprocessor()), "OverwriteCells.add_missing_cells": True}
 
 
 def db_config(db_url: str | None) -> dict:
@@ -371,6 +462,7 @@ class _Parent:
         if not res.get("success"):
             return self.reject(task.student, task.assignment, _nbgrader_reason(res), fp, outcome.seconds)
         outcome.score, outcome.max_score = _scores(self.db_url, task.student, task.assignment)
+        outcome.flags = foreign_cell_flags(self.course_dir / "autograded" / task.student / task.assignment)
         self._record(outcome, fp)
         return outcome
 
@@ -419,9 +511,10 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
 
         check_available()
     subs = course_submissions(course_dir, assignments, students)
+    outcomes: list[Outcome] = [Outcome(name, "?", "skipped", reason=why + "; rename the folder")
+                               for name, why in invalid_student_folders(course_dir)]
     ensure_assignments(course_dir, sorted({a for _, a in subs}), db_url)
     parent = _Parent(course_dir, db_url)
-    outcomes: list[Outcome] = []
     todo: list[tuple[str, str, str]] = []
     for student, aid in subs:
         submitted = course_dir / "submitted" / student / aid
@@ -429,7 +522,7 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         if not force and parent.unchanged(student, aid, fp):
             entry = parent.state[f"{student}/{aid}"]
             outcomes.append(Outcome(student, aid, "unchanged", entry.get("reason", ""),
-                                    entry.get("score"), entry.get("max_score")))
+                                    entry.get("score"), entry.get("max_score"), flags=entry.get("flags", [])))
             continue
         reason = precheck(submitted, aid, limits)
         if reason:

@@ -116,6 +116,7 @@ def _grade(args) -> int:
         return 0
     if args.step == "autograde":
         from .autograde import Limits, autograde
+        from .collect import _shown
         from .sandbox import SandboxUnavailable
 
         limits = Limits(cell_timeout=args.timeout, submission_timeout=args.notebook_timeout,
@@ -129,8 +130,10 @@ def _grade(args) -> int:
         counts: dict[str, int] = {}
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
-            if o.status == "rejected":
-                print(f"rejected {o.student}/{o.assignment}: {o.reason}")
+            if o.status in ("rejected", "skipped"):
+                print(f"{o.status} {_shown(o.student)}/{o.assignment}: {o.reason}")
+            for flag in o.flags:
+                print(f"review {o.student}/{o.assignment}: {flag}")
         print("autograde: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no submissions found"))
         return 0
     if args.step == "feedback":

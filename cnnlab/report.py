@@ -95,7 +95,7 @@ def submission_rows(course_dir: Path, db_url: str) -> list[dict]:
                 score, max_score = sub.score, sub.max_score
             except MissingEntry:
                 score, max_score = None, None
-            found = []
+            found = list(entry.get("flags", []))
             for nb in sorted((course_dir / "submitted" / student / aid).glob("*.ipynb")):
                 found += flags(nb, course_dir / "release" / aid / nb.name)
             rows.append({"student_id": student, "assignment": aid,

@@ -60,11 +60,14 @@ def test_every_submission_gets_the_expected_score_or_a_reason(graded):
         outcome = graded["second"][student] if student not in HONEST else graded["first"][student]
         if case["expect"] is None:
             assert outcome.status == "rejected", student
-            assert "not a valid Jupyter notebook" in outcome.reason
+            assert case["reason"] in outcome.reason, outcome.reason
+            assert "above traceback" not in outcome.reason  # nbgrader's own error, not its pointer to a log
             assert outcome.score == 0
         else:
             assert outcome.status == "graded", f"{student}: {outcome.reason}"
             assert outcome.score == case["expect"], f"{student} ({case['why']}): {outcome.score}"
+        assert [f for f in outcome.flags if "foreign" in f] == ([f"{it.TINY}.ipynb: {case['flag']}"]
+                                                                  if "flag" in case else []), student
 
 
 def test_rerun_grades_only_new_submissions_and_changes_no_other_grade(graded):
@@ -156,5 +159,6 @@ def test_report_files(graded, tmp_path):
     subs = paths["submissions.csv"].read_text()
     assert "rejected" in subs and "not a valid Jupyter notebook" in subs
     assert "files or processes" in subs  # the reader/vandal/exit code is flagged for review
+    assert "foreign grade cells not graded: extra_test" in subs
     exercises = paths["exercises.csv"].read_text()
     assert "add_test" in exercises and "mul_test" in exercises
