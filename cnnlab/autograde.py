@@ -36,6 +36,7 @@ import multiprocessing as mp
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -81,6 +82,7 @@ class Outcome:
     max_score: float | None = None
     seconds: float = 0.0
     flags: list[str] = field(default_factory=list)  # for a human to look at, e.g. foreign grade cells
+    peak_memory_mb: float | None = None  # the sandbox's peak memory (where cgroups record it)
 
 
 @dataclass
@@ -308,6 +310,14 @@ def foreign_cell_flags(graded_dir: Path) -> list[str]:
     return found
 
 
+def peak_memory(graded_dir: Path) -> float | None:
+    """The largest peak memory (MiB) the sandbox recorded over the notebooks in ``graded_dir``."""
+    peaks = [nbformat.read(p, as_version=4).metadata.get("cnnlab", {}).get("peak_memory_mb")
+             for p in sorted(Path(graded_dir).glob("*.ipynb"))]
+    peaks = [p for p in peaks if p is not None]
+    return max(peaks) if peaks else None
+
+
 def autograde_steps(execute) -> dict:
     """nbgrader's Autograde steps (config items) with ``execute`` for its Execute, foreign cells dropped first."""
     from nbgrader.converters import Autograde
@@ -370,8 +380,12 @@ def _replay_preprocessor():
                 if cell.cell_type == "code":
                     cell.outputs = done.outputs
                     cell.execution_count = done.execution_count
-            if "language_info" in executed.metadata:
-                nb.metadata["language_info"] = executed.metadata["language_info"]
+            for key in ("language_info",):
+                if key in executed.metadata:
+                    nb.metadata[key] = executed.metadata[key]
+            peak = executed.metadata.get("cnnlab", {}).get("peak_memory_mb")
+            if peak is not None:
+                nb.metadata.setdefault("cnnlab", {})["peak_memory_mb"] = peak
             return nb, resources
 
     return ReplayExecute
@@ -462,7 +476,9 @@ class _Parent:
         if not res.get("success"):
             return self.reject(task.student, task.assignment, _nbgrader_reason(res), fp, outcome.seconds)
         outcome.score, outcome.max_score = _scores(self.db_url, task.student, task.assignment)
-        outcome.flags = foreign_cell_flags(self.course_dir / "autograded" / task.student / task.assignment)
+        graded = self.course_dir / "autograded" / task.student / task.assignment
+        outcome.flags = foreign_cell_flags(graded)
+        outcome.peak_memory_mb = peak_memory(graded)
         self._record(outcome, fp)
         return outcome
 
@@ -533,6 +549,10 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         return outcomes
     if limits.sandbox:
         _self_test(course_dir, sorted({a for _, a, _ in todo}), limits)
+        from .sandbox import containment
+
+        for warning in containment():
+            print(f"warning: {warning}", file=sys.stderr)
 
     workroot = Path(tempfile.mkdtemp(prefix="cnnlab-grading-"))
     try:

@@ -46,6 +46,8 @@ from traitlets import Bool, Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
 
+from . import cgroups
+
 MB = 1024 * 1024
 SANDBOX_UID_ENV = "CNNLAB_SANDBOX_UID"
 DEFAULT_SANDBOX_UID = 64000  # outside Debian's system and dynamic ranges; no passwd entry needed
@@ -210,6 +212,43 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
     return cmd + kernel_cmd
 
 
+AS_FACTOR = 4  # address space per process, in multiples of the memory limit, when a cgroup bounds the sum
+
+
+def mount_quota(folder: str, size_kb: int) -> bool:
+    """Mount a ``size_kb`` tmpfs on ``folder`` (the kernel's connection folder, writable by student
+    code) so that it cannot fill the grader's disk. Needs root; returns whether it worked."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0700,nosuid,nodev",
+                           "cnnlab-ipc", folder], capture_output=True)
+    return done.returncode == 0
+
+
+def remove_quota(folder: str, mounted: bool) -> None:
+    if mounted:
+        subprocess.run(["umount", "-l", folder], capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@functools.lru_cache(maxsize=None)
+def containment() -> list[str]:
+    """Warnings about limits this host cannot enforce (empty when cgroups and the folder quota work)."""
+    warnings = []
+    why = cgroups.available()
+    if why:
+        warnings.append(
+            f"memory and processes are limited per process only ({why}): a kernel's children together may "
+            "use up to --memory-mb times the process limit (256; only as root, per sandbox uid) of memory.")
+    probe = tempfile.mkdtemp(prefix="cnnlab-k-")
+    mounted = mount_quota(probe, 64)
+    remove_quota(probe, mounted)
+    if not mounted:
+        warnings.append("the kernel's connection folder has no size quota (needs root to mount a tmpfs): "
+                        "student code may fill the disk under $TMPDIR with files of up to the file size limit.")
+    return warnings
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel runs in the sandbox described in this module.
 
@@ -227,15 +266,20 @@ class SandboxKernelManager(AsyncKernelManager):
     tmp_mb = Integer(256, help="size of the kernel's /tmp and of its home folder (MiB each)").tag(config=True)
     nproc = Integer(256, help="process and thread limit of the sandbox uid (only as root)").tag(config=True)
     nofile = Integer(1024, help="open-file limit").tag(config=True)
+    ipc_kb = Integer(1024, help="size of the kernel's connection folder (KiB; root only)").tag(config=True)
     forbidden = List(Unicode(), help="folders that must stay invisible to the kernel").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._ipc_dir = tempfile.mkdtemp(prefix="cnnlab-k-")
+        self._ipc_mounted = mount_quota(self._ipc_dir, self.ipc_kb)
         self.transport = "ipc"
         self.ip = os.path.join(self._ipc_dir, "k")
         self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
         self._files: list[str] = []
+        self._group = None
+        self.peak_mb: float | None = None   # the kernel's peak memory, once it has stopped (cgroups only)
+        self.oom_killed = False
 
     def _uid(self) -> int | None:
         if os.geteuid() != 0:
@@ -253,10 +297,27 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chown(self._ipc_dir, uid, uid)
             if os.path.exists(self.connection_file):
                 os.chown(self.connection_file, uid, uid)
-        return bwrap_command(cmd, ipc_dir=self._ipc_dir, files=self._files, uid=uid,
-                             memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds,
-                             file_size_mb=self.file_size_mb, tmp_mb=self.tmp_mb, nproc=self.nproc,
-                             nofile=self.nofile, forbidden=list(self.forbidden))
+        self._drop_group()
+        self._group = cgroups.create(self.memory_mb, self.nproc)
+        # With a cgroup bounding the sum, the per-process address-space limit only stops
+        # absurd single allocations (TensorFlow reserves far more address space than it uses).
+        address_mb = self.memory_mb * AS_FACTOR if self._group else self.memory_mb
+        cmd = bwrap_command(cmd, ipc_dir=self._ipc_dir, files=self._files, uid=uid,
+                            memory_mb=address_mb, cpu_seconds=self.cpu_seconds,
+                            file_size_mb=self.file_size_mb, tmp_mb=self.tmp_mb, nproc=self.nproc,
+                            nofile=self.nofile, forbidden=list(self.forbidden))
+        return cgroups.join_command(self._group, cmd) if self._group else cmd
+
+    def _drop_group(self) -> None:
+        if self._group is not None:
+            self.peak_mb = self._group.peak_mb()
+            self.oom_killed = self._group.oom_kills() > 0
+            self._group.remove()
+            self._group = None
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the cgroup's memory limit killed a process of this kernel."""
+        return self.oom_killed or (self._group is not None and self._group.oom_kills() > 0)
 
     def interpreter(self) -> str:
         """The program the kernel spec starts (``python`` resolved as jupyter_client does)."""
@@ -292,7 +353,8 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            self._drop_group()
+            remove_quota(self._ipc_dir, self._ipc_mounted)
 
     cleanup_resources = _async_cleanup_resources
 
@@ -317,7 +379,8 @@ def self_test(kernel_name: str = "python3", **traits) -> str:
         result = subprocess.run(km.sandboxed([python, "-c", PROBE]), capture_output=True, text=True,
                                 timeout=300)
     finally:
-        shutil.rmtree(km._ipc_dir, ignore_errors=True)
+        km._drop_group()
+        remove_quota(km._ipc_dir, km._ipc_mounted)
     ours = os.path.realpath(os.path.dirname(cnnlab.__file__))
     if result.returncode != 0:
         lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if ln.strip()]
@@ -375,7 +438,12 @@ class GuardedExecute(Execute):
         self._deadline = time.monotonic() + self.submission_timeout
         self._out_bytes = {}
         self._truncated = set()
-        return super().preprocess(nb, resources, km)
+        self._last_km = None
+        nb, resources = super().preprocess(nb, resources, km)
+        peak = getattr(self._last_km, "peak_mb", None)
+        if peak is not None:  # the sandbox's peak memory, for the grader's report
+            nb.metadata.setdefault("cnnlab", {})["peak_memory_mb"] = round(peak, 1)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -390,8 +458,13 @@ class GuardedExecute(Execute):
         except Exception as exc:  # DeadKernelError, CellTimeoutError on IOPub, ZMQ errors
             name = type(exc).__name__
             if name == "DeadKernelError":
-                why = ("the kernel died while running this cell (the code called os._exit or "
-                       "crashed, or it hit the CPU-time limit)")
+                km = self.km or self._last_km
+                if km is not None and hasattr(km, "ran_out_of_memory") and km.ran_out_of_memory():
+                    why = (f"the kernel was stopped while running this cell because the notebook used more "
+                           f"than its memory limit of {self.km_memory_mb()} MiB")
+                else:
+                    why = ("the kernel died while running this cell (the code called os._exit or "
+                           "crashed, or it hit the memory or CPU-time limit)")
             elif name == "CellTimeoutError":
                 why = (f"this cell ran past the {self.timeout} s time limit and did not stop when "
                        "interrupted, so the kernel was stopped")
@@ -403,6 +476,9 @@ class GuardedExecute(Execute):
             self._kill_kernel()
             return cell, resources
 
+    def km_memory_mb(self) -> int:
+        return getattr(self.km or self._last_km, "memory_mb", 0)
+
     def _kill_kernel(self):
         from jupyter_core.utils import run_sync
 
@@ -412,16 +488,33 @@ class GuardedExecute(Execute):
         except Exception:  # already dead
             pass
 
-    def output(self, outs, msg, display_id, cell_index):
-        used = self._out_bytes.get(cell_index, 0) + _size(msg.get("content", {}))
-        self._out_bytes[cell_index] = used
-        limit = self.max_output_mb * MB
-        if used > limit:
-            if cell_index not in self._truncated:
-                self._truncated.add(cell_index)
-                outs.append(NotebookNode(output_type="stream", name="stdout",
-                                         text=f"\n[output truncated: this cell printed more than "
-                                              f"{self.max_output_mb} MiB]\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        self._last_km = km
+        return km
 
+    def process_message(self, msg, cell, cell_index):
+        # Every path by which a kernel adds to the notebook (streams, displays, updates of an
+        # earlier display, results, errors, widget messages) passes here, so one budget per
+        # cell caps them all. An error is never dropped (it decides whether a test passed):
+        # past the budget it is cut to one line.
+        kind = msg.get("msg_type")
+        if kind in CAPPED:
+            used = self._out_bytes.get(cell_index, 0) + _size(msg.get("content", {}))
+            self._out_bytes[cell_index] = used
+            if used > self.max_output_mb * MB:
+                if cell_index not in self._truncated:
+                    self._truncated.add(cell_index)
+                    cell.outputs.append(NotebookNode(
+                        output_type="stream", name="stdout",
+                        text=f"\n[output truncated: this cell produced more than {self.max_output_mb} MiB of output]\n"))
+                if kind != "error":
+                    return None
+                content = msg["content"]
+                ename, evalue = str(content.get("ename", "Error"))[:200], str(content.get("evalue", ""))[:2000]
+                msg = {**msg, "content": {**content, "ename": ename, "evalue": evalue,
+                                          "traceback": [f"{ename}: {evalue}"]}}
+        return super().process_message(msg, cell, cell_index)
+
+
+CAPPED = {"stream", "display_data", "update_display_data", "execute_result", "error", "comm_open", "comm_msg"}
