@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab import grading, runtime
+from cnnlab import runtime
+from cnnlab.grade import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEEDUP_TARGET = 50.0  # vectorised vs loops: at least this many times faster

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from . import nbgrader_api
+from .grade import nbgrader_api
 
 def assignment_ids(solutions_dir: Path) -> list[str]:
     """The assignment of each solution notebook: its file name without ``.ipynb``."""
@@ -66,8 +66,9 @@ NBGRADER_CONFIG = """\
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from cnnlab.autograde import Limits, worker_config
-from cnnlab.feedback import RedactHiddenTests
+from cnnlab.grade.feedback import RedactHiddenTests
+from cnnlab.grade.steps import worker_config
+from cnnlab.grade.worker import Limits
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}

@@ -135,8 +135,8 @@ def hostile_class(released: Path, course_dir: Path) -> dict[str, dict]:
         "edited": {"nb": edited, "expect": 2, "why": "edited a test cell: nbgrader restores it"},
         "notjson": {"nb": b"this is not a notebook {", "expect": None, "reason": "not a valid Jupyter notebook",
                     "why": "not JSON: rejected"},
-        "bigoutput": {"nb": answered(released, {**RIGHT, "add": RIGHT["add"] + "\nprint('x' * 100_000_000)"}),
-                      "expect": 3, "why": "100 MB output: truncated, still graded"},
+        "bigoutput": {"nb": answered(released, {**RIGHT, "add": RIGHT["add"] + "\nprint('x' * 20_000_000)"}),
+                      "expect": 3, "why": "20 MB output: truncated, still graded"},
         "update": {"nb": answered(released, {**RIGHT, "add": RIGHT["add"] + "\nfrom IPython.display import display\n"
                                              "h = display('small', display_id=True)\nh.update('x' * 10**7)"}),
                    "expect": 3, "why": "10 MB through update_display_data: capped like any output"},

@@ -9,7 +9,7 @@ import pytest
 
 import instructor_tools as it
 from cnnlab import cli, release
-from cnnlab.collect import collect
+from cnnlab.grade.collect import collect
 
 pytestmark = pytest.mark.nbgrader
 
@@ -131,12 +131,12 @@ def test_student_ids_match_in_full_and_every_unmatched_member_is_listed(fresh, t
 
 
 def test_autograde_skips_a_folder_that_is_no_student_id(fresh):
-    from cnnlab import autograde as ag
+    from cnnlab.grade.course import Course
 
     course, released = fresh
     folder = course / "submitted" / "alice\n" / it.TINY
     folder.mkdir(parents=True)
     nbformat.write(it.answered(released, {}), folder / f"{it.TINY}.ipynb")
-    assert ag.course_submissions(course) == []
-    [(name, why)] = ag.invalid_student_folders(course)
+    assert Course(course).submissions() == []
+    [(name, why)] = Course(course).invalid_folders()
     assert name == "alice\n" and "not a usable student id" in why

@@ -14,9 +14,10 @@ import nbformat
 import pytest
 
 import instructor_tools as it
-from cnnlab import autograde as ag
-from cnnlab import feedback, release, report
-from cnnlab.sandbox import SandboxUnavailable, check_available
+from cnnlab import release
+from cnnlab.grade import autograde as ag
+from cnnlab.grade import feedback, report
+from cnnlab.grade.sandbox import SandboxUnavailable, check_available
 
 pytestmark = pytest.mark.nbgrader
 

@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from cnnlab import sandbox
+from cnnlab.grade import sandbox
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def kernel_sandbox():
 
 
 def _need_cgroups():
-    from cnnlab import cgroups
+    from cnnlab.grade import cgroups
 
     why = cgroups.available()
     if why:

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 import instructor_tools as it
-from cnnlab import release, sandbox
+from cnnlab import release
+from cnnlab.grade import sandbox
 
 pytestmark = pytest.mark.nbgrader
-PACKAGE = Path(sandbox.__file__).resolve().parent
+PACKAGE = Path(sandbox.__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def _run(python: Path, code: str) -> subprocess.CompletedProcess:
 
 def test_self_test_passes_with_venv_and_package_under_tmp(tmp_env):
     root, python = tmp_env
-    out = _run(python, "import cnnlab, sys; from cnnlab import sandbox\n"
+    out = _run(python, "import cnnlab, sys; from cnnlab.grade import sandbox\n"
                        "print(cnnlab.__file__); print(sandbox.self_test())")
     assert out.returncode == 0, out.stderr[-2000:]
     package, interpreter = out.stdout.strip().splitlines()[-2:]
