@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from .course import Course, load_state  # noqa: F401  (load_state: the state file, for callers)
+from .course import Course
 from .executors import DaskCluster, Executor, LocalPool
 from .worker import Job, Limits, precheck, quiet_warnings, read_folder
 from .writer import Outcome, Writer, ensure_assignments
 
-__all__ = ["Limits", "Outcome", "autograde", "load_state"]
+__all__ = ["Limits", "Outcome", "autograde"]
 
 
 def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, limits: Limits | None = None,
@@ -38,8 +39,6 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
     ``scheduler`` (``tcp://host:8786``); ``force`` regrades everything.
     """
     from tqdm import tqdm
-
-    from dataclasses import replace
 
     quiet_warnings()
     course = Course(course_dir, db_url)

@@ -188,7 +188,9 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
     cmd += _system_binds()
     # The private /tmp and home first: the environment, the package and the socket folder
     # may live under /tmp (a CI clone, a venv there), and are bound on top of it.
+    # /dev/shm: POSIX semaphores (joblib, multiprocessing) need it; its pages count against the cgroup.
     cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/dev/shm",
             "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/tmp",
             "--size", str(tmp_mb * MB), "--perms", "0777", "--tmpfs", HOME]
     # bwrap creates the parents of mount points; make them traversable (not /tmp itself,
