@@ -9,7 +9,7 @@ and ``pids`` controllers (as root on a systemd host or in a container with its o
 cgroup namespace); a cgroup v1 hierarchy with those controllers is used otherwise
 (older hosts, hybrid layouts). Groups are created below this process's own group,
 never elsewhere. Where neither works, :func:`available` says why and the sandbox
-falls back to per-process limits (see :mod:`cnnlab.sandbox`).
+falls back to per-process limits (see :mod:`cnnlab.grade.sandbox`).
 """
 
 from __future__ import annotations

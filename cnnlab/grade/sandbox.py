@@ -11,16 +11,22 @@ through `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``):
   ``/etc``, ``/lib*``, ``/bin``), the Python environment, the ``cnnlab``
   package and the course data (``CNNLAB_DATA``); a private, size-limited,
   writable ``/home/student`` (its working directory, holding only the
-  non-notebook files nbgrader put next to the notebook) and ``/tmp``; and the
-  folder of its own ZeroMQ sockets. No course folder, gradebook, source
+  non-notebook files nbgrader put next to the notebook) and ``/tmp`` (mounted
+  first, so an environment that lives under ``/tmp`` is still visible); and the
+  folder of its own ZeroMQ sockets (a 1 MiB tmpfs when we are root). No course folder, gradebook, source
   notebook or other submission exists in that view; there is no network (the
   kernel talks to the grader over Unix sockets), and it cannot see or signal
   processes outside.
 * a separate, unprivileged uid (``CNNLAB_SANDBOX_UID`` + slot, when the grader
   runs as root; otherwise a user namespace of the grader's own uid), no
   capabilities, ``no_new_privs``, a new session (no terminal injection).
-* ``setrlimit`` limits: address space (memory), CPU seconds, size of any file
+* a cgroup per kernel (:mod:`cnnlab.grade.cgroups`) bounding the memory and the
+  number of processes of the kernel and all it forks, where one can be created;
+  otherwise :func:`containment` says what is not enforced, and the grader warns.
+* ``setrlimit`` limits: address space (per process), CPU seconds, size of any file
   written, number of processes (separate uid only) and open files.
+* :func:`self_test` runs the kernel's real interpreter in this sandbox before
+  grading, and stops the grader if cnnlab or NumPy cannot be imported there.
 * the kernel is killed with its parent (``--die-with-parent``), and the whole
   PID namespace goes with it.
 
