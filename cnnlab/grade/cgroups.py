@@ -167,6 +167,38 @@ class Group:
                     time.sleep(0.05)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def sweep() -> int:
+    """Delete the empty groups left by grading processes that were killed (their pid is in the name)."""
+    kind, where = backend()
+    if kind is None:
+        return 0
+    parents = [Path(where)] if kind == "v2" else list(where.values())
+    removed = 0
+    for parent in parents:
+        for d in parent.glob("cnnlab-*-*"):
+            try:
+                pid = int(d.name.split("-")[1])
+            except ValueError:
+                continue
+            if not _alive(pid):
+                try:
+                    d.rmdir()  # fails (and stays) if a process still lives in it
+                    removed += 1
+                except OSError:
+                    pass
+    return removed
+
+
 def create(memory_mb: int, pids: int) -> Group | None:
     """A new group limited to ``memory_mb`` MiB (RAM, no swap) and ``pids`` processes/threads; None if unavailable."""
     kind, where = backend()

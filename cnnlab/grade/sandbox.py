@@ -239,6 +239,22 @@ def remove_quota(folder: str, mounted: bool) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+IPC_PREFIX = "cnnlab-k-"  # then the pid of the grading process that made it
+
+
+def sweep_leftovers() -> None:
+    """Remove connection folders and cgroups of grading processes that were killed (a lost Dask
+    worker, a pool worker past its time limit): they could not clean up after themselves."""
+    cgroups.sweep()
+    for folder in Path(tempfile.gettempdir()).glob(f"{IPC_PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(IPC_PREFIX):].split("-")[0])
+        except ValueError:
+            continue
+        if not cgroups._alive(pid):
+            remove_quota(str(folder), os.path.ismount(folder))
+
+
 @functools.lru_cache(maxsize=None)
 def containment() -> list[str]:
     """Warnings about limits this host cannot enforce (empty when cgroups and the folder quota work)."""
@@ -279,7 +295,7 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._ipc_dir = tempfile.mkdtemp(prefix="cnnlab-k-")
+        self._ipc_dir = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-")
         self._ipc_mounted = mount_quota(self._ipc_dir, self.ipc_kb)
         self.transport = "ipc"
         self.ip = os.path.join(self._ipc_dir, "k")

@@ -126,6 +126,9 @@ def slot() -> int:
     """
     global _SLOT, _SLOT_LOCK
     if _SLOT is None:
+        from .sandbox import sweep_leftovers
+
+        sweep_leftovers()  # what killed grading processes on this host left behind
         SLOT_DIR.mkdir(mode=0o700, exist_ok=True)
         for n in range(4096):
             f = open(SLOT_DIR / f"{n}.lock", "a")
