@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab import datasets, grading, runtime, training
+from cnnlab import datasets, runtime, training
+from cnnlab.grade import grading
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "07_augmentation.ipynb"
 PRELUDE = "from keras import layers\n"

@@ -5,11 +5,13 @@ notebooks (solved, wrong -- every answer replaced by its first plausible wrong
 version from tests/mutants/ -- and blank, in turn), lays out two identical
 nbgrader course folders, then grades one with nbgrader's own CLI
 (`nbgrader autograde <assignment>`, all students, one after another) and the
-other with `cnnlab grade autograde -j JOBS`. Prints submissions per minute for
-each and the ratio, and asserts that every submission got the same score.
+other with `cnnlab grade autograde -j JOBS` (and, with --scheduler, through a local Dask
+scheduler with 1 and 2 workers). Prints, per notebook, the seconds of each and the ratio
+to plain nbgrader, and asserts that every submission got the same score in every run.
 
     CNNLAB_DATA=/work/shared/data python bench/autograde.py               # all notebooks, >= 40 submissions
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --notebooks 01_knn --submissions 40
+    CNNLAB_DATA=/work/shared/data python bench/autograde.py --scheduler   # also via Dask, 1 and 2 workers
 
 Run it on an otherwise idle machine: the ratio depends on free cores (note `uptime`).
 """
@@ -29,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import nbtools  # noqa: E402
-from cnnlab import nbgrader_api, release  # noqa: E402
+from cnnlab import release  # noqa: E402
+from cnnlab.grade import nbgrader_api  # noqa: E402
 
 
 def build_class(course: Path, ids: list[str], total: int) -> list[tuple[str, str]]:
@@ -62,11 +65,45 @@ def scores(course: Path) -> dict[tuple[str, str], tuple[float, ...]]:
                 for a in gb.assignments for sub in a.submissions}
 
 
+def _grade_cnnlab(bindir: str, env: dict, course: Path, ids: list[str], extra: list[str]) -> dict[str, float]:
+    """Seconds per notebook of `cnnlab grade autograde -a <id>` (one call per notebook)."""
+    times = {}
+    for aid in ids:
+        t0 = time.perf_counter()
+        subprocess.run([os.path.join(bindir, "cnnlab"), "grade", "autograde", "--course", str(course), "-a", aid,
+                        *extra], env=env, check=True, stdout=subprocess.DEVNULL)
+        times[aid] = time.perf_counter() - t0
+    return times
+
+
+def _dask_cluster(bindir: str, env: dict, workers: int, threads: int):
+    """A scheduler and ``workers`` Dask workers on 127.0.0.1; returns (address, processes)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**env, **{v: str(threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+    procs = [subprocess.Popen([os.path.join(bindir, "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    procs += [subprocess.Popen([os.path.join(bindir, "dask"), "worker", address, "--nthreads", "1", "--no-nanny",
+                                "--host", "127.0.0.1", "--no-dashboard"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(workers, timeout=120)
+    return address, procs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", nargs="*", help="assignments (default: every notebook in solutions/)")
     parser.add_argument("--submissions", type=int, default=40, help="class size (default 40)")
     parser.add_argument("--jobs", type=int, default=2, help="cnnlab workers (default 2, one per core)")
+    parser.add_argument("--scheduler", action="store_true",
+                        help="also grade through a local Dask scheduler with 1 and 2 workers")
     args = parser.parse_args()
     if not os.environ.get("CNNLAB_DATA"):
         print("set CNNLAB_DATA to the folder with CIFAR-10/MNIST", file=sys.stderr)
@@ -76,39 +113,60 @@ def main() -> int:
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "PYTHONWARNINGS": "ignore"}
     print(f"cores: {os.cpu_count()}, load average before: {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="cnnlab-bench-") as tmp:
-        plain, ours = Path(tmp) / "plain", Path(tmp) / "cnnlab"
+        plain = Path(tmp) / "plain"
         release.build_course(nbtools.SOLUTIONS, plain, ids)
         subs = build_class(plain, ids, args.submissions)
-        shutil.copytree(plain, ours)
+        runs = {f"cnnlab -j {args.jobs}": (Path(tmp) / "pool", ["-j", str(args.jobs)])}
+        if args.scheduler:
+            for n in (1, 2):
+                runs[f"dask, {n} worker(s)"] = (Path(tmp) / f"dask{n}", n)
+        for folder, _ in runs.values():
+            shutil.copytree(plain, folder)
+        per_nb = {aid: sum(1 for _, a in subs if a == aid) for aid in ids}
         print(f"class: {len(subs)} submissions over {', '.join(ids)}")
 
-        t0 = time.perf_counter()
+        t_plain = {}
         for aid in ids:
+            t0 = time.perf_counter()
             subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
                             f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
                             "--log-level=ERROR"], cwd=plain, env=env, check=False,
                            stdout=subprocess.DEVNULL)
-        t_plain = time.perf_counter() - t0
+            t_plain[aid] = time.perf_counter() - t0
 
-        t0 = time.perf_counter()
-        subprocess.run([os.path.join(bindir, "cnnlab"), "grade", "autograde", "--course", str(ours),
-                        "-j", str(args.jobs)], env=env, check=True, stdout=subprocess.DEVNULL)
-        t_ours = time.perf_counter() - t0
+        timings = {}
+        for name, (folder, how) in runs.items():
+            if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
+                address, procs = _dask_cluster(bindir, env, how, max(1, 2 // how))
+                try:
+                    timings[name] = _grade_cnnlab(bindir, env, folder, ids,
+                                                  ["--scheduler", address, "--threads", str(max(1, 2 // how))])
+                finally:
+                    for proc in procs:
+                        proc.terminate()
+                        proc.wait()
+            else:
+                timings[name] = _grade_cnnlab(bindir, env, folder, ids, how)
 
-        a, b = scores(plain), scores(ours)
         print(f"load average after: {os.getloadavg()}")
-        n = len(subs)
-        print(f"plain nbgrader autograde (sequential): {n} in {t_plain:7.1f} s = {60 * n / t_plain:5.2f} submissions/min")
-        print(f"cnnlab grade autograde -j {args.jobs} (sandboxed): {n} in {t_ours:7.1f} s = "
-              f"{60 * n / t_ours:5.2f} submissions/min")
-        print(f"ratio: {t_plain / t_ours:.2f}x (target >= 1.8x on 2 cores)")
-        total = lambda s: round(sum(x for _, x in s), 6)  # noqa: E731
-        print("mean score (plain, cnnlab): "
-              f"{sum(total(v) for v in a.values()) / len(a):.2f}, {sum(total(v) for v in b.values()) / len(b):.2f}")
-        assert len(a) == len(b) == n, (len(a), len(b), n)
-        diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
-        assert not diff, f"scores differ: {diff}"
-        print("scores: identical for every submission and every graded cell")
+        names = list(runs)
+        print("\n| notebook | n | plain nbgrader (s) | " + " | ".join(f"{n} (s, ratio)" for n in names) + " |")
+        print("|---|---|---|" + "---|" * len(names))
+        for aid in ids:
+            cells = [f"{timings[n][aid]:.1f} ({t_plain[aid] / timings[n][aid]:.2f}x)" for n in names]
+            print(f"| `{aid}` | {per_nb[aid]} | {t_plain[aid]:.1f} | " + " | ".join(cells) + " |")
+        total_plain = sum(t_plain.values())
+        cells = [f"{sum(timings[n].values()):.1f} ({total_plain / sum(timings[n].values()):.2f}x)" for n in names]
+        print(f"| all | {len(subs)} | {total_plain:.1f} | " + " | ".join(cells) + " |")
+        print("target: -j 2 at least 1.8x plain nbgrader on 2 cores for every notebook")
+
+        a = scores(plain)
+        for name, (folder, _) in runs.items():
+            b = scores(folder)
+            assert len(a) == len(b) == len(subs), (name, len(a), len(b), len(subs))
+            diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
+            assert not diff, f"{name}: scores differ: {diff}"
+        print("scores: identical for every submission and every graded cell, in every run")
     return 0
 
 

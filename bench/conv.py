@@ -7,7 +7,7 @@ It times, on the same batch and in one run:
 
 * ``conv2d_multi_loops`` and ``conv2d_multi``: the reference solutions of
   notebook 2, taken from ``solutions/02_convolution.ipynb`` (its answer cells
-  are executed by ``cnnlab.grading.answer_namespace``), called once per image;
+  are executed by ``cnnlab.grade.grading.answer_namespace``), called once per image;
 * SciPy: ``scipy.signal.correlate2d`` for each image, channel and filter,
   summed over the channels;
 * ``tf.nn.conv2d`` on the whole batch at once, in float64 like the others and
@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab import grading, runtime
+from cnnlab import runtime
+from cnnlab.grade import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEEDUP_TARGET = 50.0  # vectorised vs loops: at least this many times faster

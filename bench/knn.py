@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
-from cnnlab import datasets, grading
+from cnnlab import datasets
+from cnnlab.grade import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab import datasets, grading, runtime, training
+from cnnlab import datasets, runtime, training
+from cnnlab.grade import grading
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 CHANCE = 0.1  # ten classes

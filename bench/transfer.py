@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab import backbones, datasets, grading, runtime
+from cnnlab import backbones, datasets, runtime
+from cnnlab.grade import grading
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 NOTEBOOK = SOLUTIONS / "08_transfer_learning.ipynb"

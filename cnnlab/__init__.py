@@ -7,7 +7,7 @@ Modules, each named for what it holds:
 - ``cnnlab.checks``: the self-checks that every exercise calls (work without nbgrader).
 - ``cnnlab.runtime``: where the notebook runs (Colab, autograder) and quiet TensorFlow.
 - ``cnnlab.release``: regenerate ``notebooks/`` from ``solutions/`` with nbgrader.
-- ``cnnlab.grading``: autograde notebooks with nbgrader and read the scores.
+- ``cnnlab.grade``: for instructors only: grading a class with nbgrader (see its package doc).
 """
 
 __version__ = "0.1.0"

@@ -72,10 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     _select_args(auto)
     auto.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                       help="parallel workers (default: number of CPUs)")
+    auto.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                      help="grade on the workers of this Dask scheduler instead of -j local processes")
     auto.add_argument("--force", action="store_true", help="regrade every submission, changed or not")
     auto.add_argument("--timeout", type=int, default=30, help="seconds per cell (nbgrader's default 30)")
     auto.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook (default 600)")
-    auto.add_argument("--memory-mb", type=int, default=4096, help="memory limit of a kernel (MiB, default 4096)")
+    auto.add_argument("--memory-mb", type=int, default=None,
+                      help="memory of a sandbox, all its processes together (MiB; default: cnnlab.grade.worker.Limits)")
     auto.add_argument("--threads", type=int, default=0,
                       help="BLAS/TensorFlow threads per kernel (default: CPUs // jobs)")
     auto.add_argument("--no-sandbox", action="store_true",
@@ -129,7 +132,7 @@ def _release(args) -> int:
     if args.course:
         config = {"CourseDirectory.db_url": args.db} if args.db else {}
         ids = release_mod.build_course(args.solutions, args.course, args.ids or None, **config)
-        from .sandbox import SandboxUnavailable, check_available
+        from .grade.sandbox import SandboxUnavailable, check_available
 
         try:
             check_available()
@@ -148,32 +151,37 @@ def _grade(args) -> int:
     if args.step == "release":
         return _release(args)
     if args.step == "collect":
-        from .collect import collect
+        from .grade.collect import collect
 
         report = collect(args.source, args.course, regexp=args.regexp, replace=args.replace, max_mb=args.max_mb)
         print("\n".join(report.lines()))
         return 0
     if args.step == "autograde":
-        from .autograde import Limits, autograde
-        from .sandbox import SandboxUnavailable
+        from .grade.autograde import Limits, autograde
+        from .grade.collect import _shown
+        from .grade.sandbox import SandboxUnavailable
 
         limits = Limits(cell_timeout=args.timeout, submission_timeout=args.notebook_timeout,
-                        memory_mb=args.memory_mb, sandbox=not args.no_sandbox, threads=args.threads)
+                        memory_mb=args.memory_mb or Limits.memory_mb, sandbox=not args.no_sandbox,
+                        threads=args.threads)
         try:
             outcomes = autograde(args.course, db_url=args.db, jobs=args.jobs, limits=limits,
-                                 assignments=args.assignment, students=args.student, force=args.force)
+                                 assignments=args.assignment, students=args.student, force=args.force,
+                                 scheduler=args.scheduler)
         except SandboxUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         counts: dict[str, int] = {}
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
-            if o.status == "rejected":
-                print(f"rejected {o.student}/{o.assignment}: {o.reason}")
+            if o.status in ("rejected", "skipped"):
+                print(f"{o.status} {_shown(o.student)}/{o.assignment}: {o.reason}")
+            for flag in o.flags:
+                print(f"review {o.student}/{o.assignment}: {flag}")
         print("autograde: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no submissions found"))
         return 0
     if args.step == "feedback":
-        from .feedback import generate
+        from .grade.feedback import generate
 
         written, problems = generate(args.course, db_url=args.db, assignments=args.assignment,
                                      students=args.student)
@@ -182,7 +190,7 @@ def _grade(args) -> int:
         print(f"feedback: wrote {len(written)} file(s) under {args.course / 'feedback'}")
         return 1 if problems else 0
     if args.step == "report":
-        from .report import summary, write_report
+        from .grade.report import summary, write_report
 
         from .grade.lms import RosterError
 

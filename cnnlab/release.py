@@ -24,7 +24,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from . import nbgrader_api
+from .grade import nbgrader_api
 
 REPOSITORY_TOKEN = "@COURSE_REPOSITORY@"
 _GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?")
@@ -133,8 +133,9 @@ NBGRADER_CONFIG = """\
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from cnnlab.autograde import Limits, worker_config
-from cnnlab.feedback import RedactHiddenTests
+from cnnlab.grade.feedback import RedactHiddenTests
+from cnnlab.grade.steps import worker_config
+from cnnlab.grade.worker import Limits
 
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}

@@ -108,8 +108,18 @@ def hostile_class(released: Path, course_dir: Path) -> dict[str, dict]:
     for cell in edited.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "add_test":
             cell.source = "pass  # the student removed the test"
+    foreign = answered(released, RIGHT)
+    foreign.cells.append(new_code_cell("assert True", metadata=_meta("extra_test", grade=True, points=5, locked=True)))
+    badpoints = answered(released, RIGHT)
+    for cell in badpoints.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "add_test":
+            cell.metadata["nbgrader"]["points"] = "many"
     return {
         "correct": {"nb": answered(released, RIGHT), "expect": 3, "why": "right answers"},
+        "foreign": {"nb": foreign, "expect": 3, "flag": "foreign grade cells not graded: extra_test",
+                    "why": "a grade cell the assignment lacks: graded on the known cells, flagged"},
+        "badpoints": {"nb": badpoints, "expect": None, "reason": "could not convert string to float: 'many'",
+                      "why": "broken nbgrader metadata: rejected with nbgrader's own error"},
         "partial": {"nb": answered(released, {**RIGHT, "mul": WRONG_MUL}), "expect": 1, "why": "mul fails a hidden test"},
         "blank": {"nb": rel, "expect": 0, "why": "nothing written"},
         "loop": {"nb": answered(released, {**RIGHT, "add": "while True:\n    pass"}), "expect": 2,
@@ -123,9 +133,16 @@ def hostile_class(released: Path, course_dir: Path) -> dict[str, dict]:
                     "expect": 2, "why": "memory bomb: MemoryError in add, mul still graded"},
         "deleted": {"nb": deleted, "expect": 3, "why": "deleted a test cell: nbgrader puts it back"},
         "edited": {"nb": edited, "expect": 2, "why": "edited a test cell: nbgrader restores it"},
-        "notjson": {"nb": b"this is not a notebook {", "expect": None, "why": "not JSON: rejected"},
-        "bigoutput": {"nb": answered(released, {**RIGHT, "add": "print('x' * 100_000_000)\n" + RIGHT["add"]}),
-                      "expect": 3, "why": "100 MB output: truncated, still graded"},
+        "notjson": {"nb": b"this is not a notebook {", "expect": None, "reason": "not a valid Jupyter notebook",
+                    "why": "not JSON: rejected"},
+        "bigoutput": {"nb": answered(released, {**RIGHT, "add": RIGHT["add"] + "\nprint('x' * 20_000_000)"}),
+                      "expect": 3, "why": "20 MB output: truncated, still graded"},
+        "update": {"nb": answered(released, {**RIGHT, "add": RIGHT["add"] + "\nfrom IPython.display import display\n"
+                                             "h = display('small', display_id=True)\nh.update('x' * 10**7)"}),
+                   "expect": 3, "why": "10 MB through update_display_data: capped like any output"},
+        "noisyfail": {"nb": answered(released, {**RIGHT, "mul": "def mul(a, b):\n    print('x' * 3_000_000)\n"
+                                                "    return 0"}),
+                      "expect": 1, "why": "a failing test after 3 MB of output: the error still counts"},
         "reader": {"nb": answered(released, {**RIGHT, "add": leak}), "expect": 3,
                    "why": "tries to read the source notebooks, the gradebook and others' work"},
         "vandal": {"nb": answered(released, {**RIGHT, "add": vandal}), "expect": 3,

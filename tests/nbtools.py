@@ -8,7 +8,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnlab import grading
+from cnnlab.grade import grading
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"

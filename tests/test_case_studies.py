@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import datasets, grading, training
+from cnnlab import datasets, training
+from cnnlab.grade import grading
 
 pytestmark = pytest.mark.data
 

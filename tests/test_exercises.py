@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import grading
+from cnnlab.grade import grading
 from cnnlab.checks import CheckError, NotDoneError
 
 STUB = "def {name}(*args, **kwargs):\n    raise NotImplementedError()\n"

@@ -24,7 +24,7 @@ import re
 import pytest
 
 import nbtools
-from cnnlab import grading
+from cnnlab.grade import grading
 
 pytestmark = pytest.mark.nbgrader
 

@@ -9,7 +9,7 @@ import pytest
 
 import instructor_tools as it
 from cnnlab import cli, release
-from cnnlab.collect import collect
+from cnnlab.grade.collect import collect
 
 pytestmark = pytest.mark.nbgrader
 
@@ -106,3 +106,37 @@ def test_cli_collect_reports_and_warns_about_broken_notebooks(fresh, tmp_path, c
     assert cli.main(["grade", "collect", str(tmp_path / "in"), "--course", str(course)]) == 0
     out = capsys.readouterr().out
     assert "collected 1 new" in out and "WARNING frank" in out and "autograde will reject it" in out
+
+
+def test_student_ids_match_in_full_and_every_unmatched_member_is_listed(fresh, tmp_path):
+    course, released = fresh
+    lms = tmp_path / "lms.zip"
+    with zipfile.ZipFile(lms, "w") as z:
+        z.writestr(f"alice\n/{it.TINY}.ipynb", _nb(released))
+        z.writestr(f"../evil/{it.TINY}.ipynb", _nb(released))
+        z.writestr(f"dl/../../bob/{it.TINY}.ipynb", _nb(released))
+        z.writestr("__MACOSX/carol/._x.ipynb", "junk")
+        z.writestr(f"dave/{it.TINY}.ipynb", _nb(released))
+    report = collect(lms, course)
+    assert report.imported == [f"dave/{it.TINY}"]
+    reasons = dict(report.unmatched)
+    assert "'alice\\n' is not a usable student id" in reasons[f"alice\n/{it.TINY}.ipynb"]
+    assert "unsafe path" in reasons[f"../evil/{it.TINY}.ipynb"]
+    assert "unsafe path" in reasons[f"dl/../../bob/{it.TINY}.ipynb"]
+    assert "ignored" in reasons["__MACOSX/carol/._x.ipynb"]
+    assert sorted(p.name for p in (course / "submitted").iterdir()) == ["dave"]
+    lines = report.lines()
+    assert all("\n" not in line for line in lines)
+    assert any(line.startswith("  NOT MATCHED 'alice\\n/") for line in lines), lines
+
+
+def test_autograde_skips_a_folder_that_is_no_student_id(fresh):
+    from cnnlab.grade.course import Course
+
+    course, released = fresh
+    folder = course / "submitted" / "alice\n" / it.TINY
+    folder.mkdir(parents=True)
+    nbformat.write(it.answered(released, {}), folder / f"{it.TINY}.ipynb")
+    assert Course(course).submissions() == []
+    [(name, why)] = Course(course).invalid_folders()
+    assert name == "alice\n" and "not a usable student id" in why

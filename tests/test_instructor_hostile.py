@@ -14,9 +14,10 @@ import nbformat
 import pytest
 
 import instructor_tools as it
-from cnnlab import autograde as ag
-from cnnlab import feedback, release, report
-from cnnlab.sandbox import SandboxUnavailable, check_available
+from cnnlab import release
+from cnnlab.grade import autograde as ag
+from cnnlab.grade import feedback, report
+from cnnlab.grade.sandbox import SandboxUnavailable, check_available
 
 pytestmark = pytest.mark.nbgrader
 
@@ -60,11 +61,14 @@ def test_every_submission_gets_the_expected_score_or_a_reason(graded):
         outcome = graded["second"][student] if student not in HONEST else graded["first"][student]
         if case["expect"] is None:
             assert outcome.status == "rejected", student
-            assert "not a valid Jupyter notebook" in outcome.reason
+            assert case["reason"] in outcome.reason, outcome.reason
+            assert "above traceback" not in outcome.reason  # nbgrader's own error, not its pointer to a log
             assert outcome.score == 0
         else:
             assert outcome.status == "graded", f"{student}: {outcome.reason}"
             assert outcome.score == case["expect"], f"{student} ({case['why']}): {outcome.score}"
+        assert [f for f in outcome.flags if "foreign" in f] == ([f"{it.TINY}.ipynb: {case['flag']}"]
+                                                                  if "flag" in case else []), student
 
 
 def test_rerun_grades_only_new_submissions_and_changes_no_other_grade(graded):
@@ -121,8 +125,10 @@ def test_kernel_failures_are_explained(graded):
     assert any(e.startswith("CellNotRun") for e in errors("exit"))
     assert any("MemoryError" in e for e in errors("membomb"))
     assert any("CellTimeoutError" in e or "KeyboardInterrupt" in e for e in errors("loop"))
-    size = (course / "autograded" / "bigoutput" / it.TINY / f"{it.TINY}.ipynb").stat().st_size
-    assert size < 3 * 1024 * 1024
+    for student in ("bigoutput", "update", "noisyfail"):
+        for folder in ("autograded", "feedback"):
+            for path in (course / folder / student / it.TINY).glob("*"):
+                assert path.stat().st_size < 3 * 1024 * 1024, path
 
 
 def test_no_hidden_test_in_any_feedback_file(graded):
@@ -156,5 +162,6 @@ def test_report_files(graded, tmp_path):
     subs = paths["submissions.csv"].read_text()
     assert "rejected" in subs and "not a valid Jupyter notebook" in subs
     assert "files or processes" in subs  # the reader/vandal/exit code is flagged for review
+    assert "foreign grade cells not graded: extra_test" in subs
     exercises = paths["exercises.csv"].read_text()
     assert "add_test" in exercises and "mul_test" in exercises

@@ -9,9 +9,10 @@ import nbformat
 import pytest
 
 import nbtools
-from cnnlab import cli, feedback
-from cnnlab.autograde import load_state
-from cnnlab.sandbox import SandboxUnavailable, check_available
+from cnnlab import cli
+from cnnlab.grade import feedback
+from cnnlab.grade.course import load_state
+from cnnlab.grade.sandbox import SandboxUnavailable, check_available
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.data]
 NB = "01_knn"

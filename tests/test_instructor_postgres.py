@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 
 import instructor_tools as it
-from cnnlab import autograde as ag
-from cnnlab import release, report
-from cnnlab.sandbox import SandboxUnavailable, check_available
+from cnnlab import release
+from cnnlab.grade import autograde as ag
+from cnnlab.grade import report
+from cnnlab.grade.sandbox import SandboxUnavailable, check_available
 
 pytestmark = pytest.mark.nbgrader
 

@@ -11,7 +11,7 @@ import tempfile
 
 import pytest
 
-from cnnlab import sandbox
+from cnnlab.grade import sandbox
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,105 @@ def test_forbidden_folder_inside_a_bound_one_is_refused(run_in_sandbox):
     with pytest.raises(sandbox.SandboxUnavailable, match="lies inside"):
         sandbox.bwrap_command(["true"], ipc_dir="/tmp", files=[], uid=None, memory_mb=1, cpu_seconds=1,
                               file_size_mb=1, tmp_mb=1, nproc=1, nofile=1, forbidden=[os.path.dirname(sys.executable)])
+
+
+@pytest.fixture()
+def kernel_sandbox():
+    """Run a plain command in a kernel's sandbox: its cgroup, connection folder and limits."""
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    made = []
+
+    def run(code: str, **traits):
+        km = sandbox.SandboxKernelManager(**traits)
+        made.append(km)
+        out = subprocess.run(km.sandboxed([sys.executable, "-c", code.replace("IPC", km._ipc_dir)]),
+                             capture_output=True, text=True, timeout=120)
+        km._drop_group()
+        return out, km
+
+    yield run
+    for km in made:
+        sandbox.remove_quota(km._ipc_dir, km._ipc_mounted)
+
+
+def _need_cgroups():
+    from cnnlab.grade import cgroups
+
+    why = cgroups.available()
+    if why:
+        pytest.skip(f"no per-sandbox cgroup here ({why}); autograde warns at start instead")
+
+
+FORK_MEMORY = """
+import os, time
+kids = []
+for i in range(4):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            block = bytearray(300 * 2**20)   # zero-filled: really resident
+            print('allocated', flush=True)
+            time.sleep(3)
+            print('held', flush=True)   # still alive with its 300 MiB after all four allocated
+        finally:
+            os._exit(0)
+    kids.append(pid)
+for pid in kids:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_forked_children_share_one_memory_limit(kernel_sandbox):
+    _need_cgroups()
+    out, km = kernel_sandbox(FORK_MEMORY, memory_mb=512, nproc=64)
+    # Four children of 300 MiB each would hold 1.2 GiB; the group allows 512 MiB in all, so the
+    # kernel's OOM killer stops all but one of them.
+    assert out.stdout.count("held") <= 1, out.stdout
+    assert km.peak_mb is not None and km.peak_mb <= 512 + 1, km.peak_mb
+    assert km.oom_killed
+
+
+def test_process_count_is_limited_per_sandbox(kernel_sandbox):
+    _need_cgroups()
+    code = ("import os, time\nn = 0\ntry:\n    for _ in range(500):\n        if os.fork() == 0:\n"
+            "            time.sleep(2); os._exit(0)\n        n += 1\nexcept OSError as e:\n    print('fork failed', n)\n")
+    out, _ = kernel_sandbox(code, memory_mb=1024, nproc=40)
+    assert "fork failed" in out.stdout, out.stdout + out.stderr
+    assert int(out.stdout.split()[-1]) < 40
+
+
+def test_connection_folder_has_a_small_quota(kernel_sandbox):
+    if os.geteuid() != 0:
+        pytest.skip("the connection folder's quota is a tmpfs mount, which needs root")
+    code = ("try:\n    open('IPC/big', 'wb').write(b'x' * (8 * 2**20)); print('wrote')\n"
+            "except OSError as e:\n    print('refused', e.errno)")
+    out, km = kernel_sandbox(code, memory_mb=1024, file_size_mb=64, ipc_kb=1024)
+    assert km._ipc_mounted
+    assert out.stdout.strip() == "refused 28", out.stdout + out.stderr  # ENOSPC
+
+
+def test_leftovers_of_a_killed_grader_are_swept():
+    """A grading process killed mid-run (a lost Dask worker) leaves its kernel's cgroup and connection
+    folder; the next worker on the host removes them."""
+    from cnnlab.grade import cgroups
+
+    try:
+        sandbox.check_available()
+    except sandbox.SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    code = ("import os, sys\nfrom cnnlab.grade import sandbox\nkm = sandbox.SandboxKernelManager(memory_mb=256)\n"
+            "km.sandboxed(['true'])\nprint(km._ipc_dir)\n"
+            "print(' '.join(str(d) for d in km._group.dirs) if km._group else '')\nsys.stdout.flush()\nos._exit(0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    ipc, groups = out.stdout.splitlines()[-2:] if len(out.stdout.splitlines()) >= 2 else (out.stdout.strip(), "")
+    assert os.path.isdir(ipc)
+    assert all(os.path.isdir(g) for g in groups.split())
+    sandbox.sweep_leftovers()
+    assert not os.path.exists(ipc) and not os.path.ismount(ipc)
+    assert not any(os.path.exists(g) for g in groups.split())
+    if not cgroups.available():
+        assert groups.split(), "a cgroup was made, so the sweep was tested"

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import datasets, grading
+from cnnlab import datasets
+from cnnlab.grade import grading
 
 pytestmark = pytest.mark.data
 

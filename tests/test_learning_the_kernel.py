@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import grading, runtime
+from cnnlab import runtime
+from cnnlab.grade import grading
 from cnnlab.checks import CheckError
 from cnnlab.checks import learning_the_kernel as check
 

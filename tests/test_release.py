@@ -23,7 +23,7 @@ def test_notebooks_are_in_sync_with_solutions(tmp_path):
 def test_release_reports_a_broken_source(tmp_path):
     """A solution notebook that nbgrader rejects gives an error with nbgrader's reason."""
     from cnnlab import release
-    from cnnlab.nbgrader_api import NbgraderError
+    from cnnlab.grade.nbgrader_api import NbgraderError
 
     src = tmp_path / "solutions"
     src.mkdir()

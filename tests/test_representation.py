@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import datasets, grading, training
+from cnnlab import datasets, training
+from cnnlab.grade import grading
 from cnnlab.checks import representation_learning as check
 
 NB_ID = "09_representation_learning"

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import backbones, datasets, grading
+from cnnlab import backbones, datasets
+from cnnlab.grade import grading
 
 NB_ID = "08_transfer_learning"
 

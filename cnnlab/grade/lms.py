@@ -27,7 +27,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import nbgrader_api
+from . import nbgrader_api
 
 # Roster CSV columns: student_id (nbgrader's id) is required, the others optional.
 ROSTER_COLUMNS = {

@@ -11,7 +11,7 @@ use the notebook's given forward pass, ``conv2d_forward``, taken from the notebo
 from pathlib import Path
 
 _SOLUTION = Path(__file__).resolve().parents[2] / "solutions" / "05_learning_the_kernel.ipynb"
-PRELUDE = ("from cnnlab import grading\n"
+PRELUDE = ("from cnnlab.grade import grading\n"
            f"grading.notebook_functions({str(_SOLUTION)!r}, ['conv2d_forward'], globals())\n")
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import nbgrader_api, release
+from .. import release
+from . import nbgrader_api
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """One place that builds nbgrader's Python API for a course folder.
 
-Both releasing (``cnnlab.release``) and grading (``cnnlab.grading``) drive
+Both releasing (``cnnlab.release``) and grading (``cnnlab.grade``) drive
 the real nbgrader through :class:`nbgrader.apps.NbGraderAPI`, which returns
 ``{"success", "error", "log"}`` and never raises: :func:`run` turns a failure
 into an exception with nbgrader's own log.
@@ -9,6 +9,7 @@ into an exception with nbgrader's own log.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -47,6 +48,11 @@ def _alembic_head_in_process() -> None:
     nbgrader.api.get_alembic_version = get_alembic_version
 
 
+def db_config(db_url: str | None) -> dict:
+    """nbgrader config for a gradebook URL (None: nbgrader's default, sqlite in the course folder)."""
+    return {"CourseDirectory.db_url": db_url} if db_url else {}
+
+
 def make_api(course_dir: Path, **config: Any):
     """An ``NbGraderAPI`` rooted at ``course_dir`` (``source/``, ``submitted/`` …).
 
@@ -75,3 +81,37 @@ def run(step: str, method: Callable[..., dict], *args: Any, **kwargs: Any) -> di
         raise NbgraderError(f"nbgrader {step} failed:\n{result.get('error', '')}\n"
                             f"--- nbgrader log ---\n{result.get('log', '')}")
     return result
+
+
+def nbgrader_error(result: dict) -> str:
+    """The real error behind a failed ``NbGraderAPI`` call, e.g. ``KeyError: 'grade_id' (in ...)``.
+
+    nbgrader logs the traceback of what went wrong and then raises its own
+    "see the above traceback" exception; the log's last traceback is the cause.
+    """
+    log = (result.get("log") or "").splitlines()
+    cause, where = "", ""
+    for i, line in enumerate(log):
+        if re.sub(r"^\[\w+\] ", "", line).startswith("Traceback (most recent call last)"):
+            block = []
+            for nxt in log[i + 1:]:
+                if nxt.startswith("["):  # the next log record
+                    break
+                if nxt.strip():
+                    block.append(nxt)
+            if block:
+                indent = min(len(b) - len(b.lstrip()) for b in block)
+                cause = [b.strip() for b in block if len(b) - len(b.lstrip()) == indent][-1]
+                frames = [b.strip() for b in block if b.strip().startswith("File ")]
+                where = frames[-1] if frames else ""
+    if not cause:  # no traceback: nbgrader's own error lines, without its "see above" boilerplate
+        errors = [ln.split("]", 1)[-1].strip() for ln in log if ln.startswith("[ERROR]")]
+        errors = [e for e in errors if "above traceback" not in e and not e.startswith("There was an error")]
+        tb = [ln for ln in (result.get("error") or "").strip().splitlines() if ln.strip()]
+        cause = (errors or tb or ["unknown error"])[-1].strip()
+    if where:
+        m = re.search(r'File "([^"]+)", line (\d+), in (\S+)', where)
+        if m:
+            where = f"{Path(m.group(1)).name}:{m.group(2)} in {m.group(3)}"
+        cause = f"{cause} (at {where})"
+    return cause[:400]

@@ -11,16 +11,22 @@ through `bubblewrap <https://github.com/containers/bubblewrap>`_ (``bwrap``):
   ``/etc``, ``/lib*``, ``/bin``), the Python environment, the ``cnnlab``
   package and the course data (``CNNLAB_DATA``); a private, size-limited,
   writable ``/home/student`` (its working directory, holding only the
-  non-notebook files nbgrader put next to the notebook) and ``/tmp``; and the
-  folder of its own ZeroMQ sockets. No course folder, gradebook, source
+  non-notebook files nbgrader put next to the notebook) and ``/tmp`` (mounted
+  first, so an environment that lives under ``/tmp`` is still visible); and the
+  folder of its own ZeroMQ sockets (a 1 MiB tmpfs when we are root). No course folder, gradebook, source
   notebook or other submission exists in that view; there is no network (the
   kernel talks to the grader over Unix sockets), and it cannot see or signal
   processes outside.
 * a separate, unprivileged uid (``CNNLAB_SANDBOX_UID`` + slot, when the grader
   runs as root; otherwise a user namespace of the grader's own uid), no
   capabilities, ``no_new_privs``, a new session (no terminal injection).
-* ``setrlimit`` limits: address space (memory), CPU seconds, size of any file
+* a cgroup per kernel (:mod:`cnnlab.grade.cgroups`) bounding the memory and the
+  number of processes of the kernel and all it forks, where one can be created;
+  otherwise :func:`containment` says what is not enforced, and the grader warns.
+* ``setrlimit`` limits: address space (per process), CPU seconds, size of any file
   written, number of processes (separate uid only) and open files.
+* :func:`self_test` runs the kernel's real interpreter in this sandbox before
+  grading, and stops the grader if cnnlab or NumPy cannot be imported there.
 * the kernel is killed with its parent (``--die-with-parent``), and the whole
   PID namespace goes with it.
 
@@ -45,6 +51,8 @@ from nbformat import NotebookNode
 from traitlets import Bool, Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
+
+from . import cgroups
 
 MB = 1024 * 1024
 SANDBOX_UID_ENV = "CNNLAB_SANDBOX_UID"
@@ -99,13 +107,29 @@ def _system_binds() -> list[str]:
     return args
 
 
+def package_root() -> str:
+    """The folder that holds the ``cnnlab`` package the grader runs (put on the kernel's PYTHONPATH)."""
+    import cnnlab
+
+    return os.path.dirname(os.path.realpath(Path(cnnlab.__file__).parent))
+
+
 def python_paths() -> list[str]:
-    """Folders the kernel needs to run this Python with its packages, cnnlab included."""
+    """Folders the kernel needs to run this Python with its packages, cnnlab included.
+
+    The environment's prefixes, its interpreter, the ``cnnlab`` package, and every
+    ``site-packages`` folder on ``sys.path`` (a venv may reach others through ``.pth``
+    files). Never the current folder or a script's folder: those may hold solutions.
+    """
     import cnnlab
 
     paths = {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
              os.path.realpath(os.path.dirname(os.path.realpath(sys.executable))),
              os.path.realpath(Path(cnnlab.__file__).parent)}
+    for entry in sys.path:
+        if entry and os.path.basename(entry.rstrip(os.sep)) in ("site-packages", "dist-packages") \
+                and os.path.isdir(entry):
+            paths.add(os.path.realpath(entry))
     return sorted(p for p in paths if not any(p != q and p.startswith(q + os.sep) for q in paths))
 
 
@@ -139,8 +163,10 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
     """
     bwrap = check_available()
     ro = python_paths()
+    # PYTHONPATH: the kernel imports the same cnnlab as the grader, wherever it lies (a clone
+    # under /tmp, an editable install); only the package folder itself is visible there.
     env = {"HOME": HOME, "TMPDIR": "/tmp", "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
-           "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib"}
+           "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONPATH": package_root()}
     for name, value in os.environ.items():
         if name in ENV_PASS or name.startswith(ENV_PASS_PREFIXES):
             env[name] = value
@@ -166,16 +192,22 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
         # `uid` with setpriv below, which clears every capability.
         cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     cmd += _system_binds()
-    # bwrap creates the parents of mount points; make them traversable.
-    parents = sorted({str(p) for path in ro for p in Path(path).parents if str(p) != "/"})
+    # The private /tmp and home first: the environment, the package and the socket folder
+    # may live under /tmp (a CI clone, a venv there), and are bound on top of it.
+    # /dev/shm: POSIX semaphores (joblib, multiprocessing) need it; its pages count against the cgroup.
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/dev/shm",
+            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/tmp",
+            "--size", str(tmp_mb * MB), "--perms", "0777", "--tmpfs", HOME]
+    # bwrap creates the parents of mount points; make them traversable (not /tmp itself,
+    # which must stay world-writable and sticky).
+    parents = sorted({str(p) for path in [*ro, ipc_dir] for p in Path(path).parents
+                      if str(p) not in ("/", "/tmp", HOME)})
     for parent in parents:
         cmd += ["--perms", "0755", "--dir", parent]
     for path in ro:
         cmd += ["--ro-bind", path, path]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--size", str(tmp_mb * MB), "--perms", "1777", "--tmpfs", "/tmp",
-            "--size", str(tmp_mb * MB), "--perms", "0777", "--tmpfs", HOME,
-            "--bind", ipc_dir, ipc_dir]
+    cmd += ["--bind", ipc_dir, ipc_dir]
     for f in files:
         cmd += ["--ro-bind", f, f"{HOME}/{os.path.basename(f)}"]
     cmd += ["--chdir", HOME, "--clearenv"]
@@ -186,6 +218,59 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
         cmd += [shutil.which("setpriv") or "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                 "--no-new-privs", "--"]
     return cmd + kernel_cmd
+
+
+AS_FACTOR = 4  # address space per process, in multiples of the memory limit, when a cgroup bounds the sum
+
+
+def mount_quota(folder: str, size_kb: int) -> bool:
+    """Mount a ``size_kb`` tmpfs on ``folder`` (the kernel's connection folder, writable by student
+    code) so that it cannot fill the grader's disk. Needs root; returns whether it worked."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        return False
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0700,nosuid,nodev",
+                           "cnnlab-ipc", folder], capture_output=True)
+    return done.returncode == 0
+
+
+def remove_quota(folder: str, mounted: bool) -> None:
+    if mounted:
+        subprocess.run(["umount", "-l", folder], capture_output=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+IPC_PREFIX = "cnnlab-k-"  # then the pid of the grading process that made it
+
+
+def sweep_leftovers() -> None:
+    """Remove connection folders and cgroups of grading processes that were killed (a lost Dask
+    worker, a pool worker past its time limit): they could not clean up after themselves."""
+    cgroups.sweep()
+    for folder in Path(tempfile.gettempdir()).glob(f"{IPC_PREFIX}*-*"):
+        try:
+            pid = int(folder.name[len(IPC_PREFIX):].split("-")[0])
+        except ValueError:
+            continue
+        if not cgroups._alive(pid):
+            remove_quota(str(folder), os.path.ismount(folder))
+
+
+@functools.lru_cache(maxsize=None)
+def containment() -> list[str]:
+    """Warnings about limits this host cannot enforce (empty when cgroups and the folder quota work)."""
+    warnings = []
+    why = cgroups.available()
+    if why:
+        warnings.append(
+            f"memory and processes are limited per process only ({why}): a kernel's children together may "
+            "use up to --memory-mb times the process limit (256; only as root, per sandbox uid) of memory.")
+    probe = tempfile.mkdtemp(prefix="cnnlab-k-")
+    mounted = mount_quota(probe, 64)
+    remove_quota(probe, mounted)
+    if not mounted:
+        warnings.append("the kernel's connection folder has no size quota (needs root to mount a tmpfs): "
+                        "student code may fill the disk under $TMPDIR with files of up to the file size limit.")
+    return warnings
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -205,15 +290,20 @@ class SandboxKernelManager(AsyncKernelManager):
     tmp_mb = Integer(256, help="size of the kernel's /tmp and of its home folder (MiB each)").tag(config=True)
     nproc = Integer(256, help="process and thread limit of the sandbox uid (only as root)").tag(config=True)
     nofile = Integer(1024, help="open-file limit").tag(config=True)
+    ipc_kb = Integer(1024, help="size of the kernel's connection folder (KiB; root only)").tag(config=True)
     forbidden = List(Unicode(), help="folders that must stay invisible to the kernel").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._ipc_dir = tempfile.mkdtemp(prefix="cnnlab-k-")
+        self._ipc_dir = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-")
+        self._ipc_mounted = mount_quota(self._ipc_dir, self.ipc_kb)
         self.transport = "ipc"
         self.ip = os.path.join(self._ipc_dir, "k")
         self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
         self._files: list[str] = []
+        self._group = None
+        self.peak_mb: float | None = None   # the kernel's peak memory, once it has stopped (cgroups only)
+        self.oom_killed = False
 
     def _uid(self) -> int | None:
         if os.geteuid() != 0:
@@ -222,15 +312,40 @@ class SandboxKernelManager(AsyncKernelManager):
         return base + self.uid_slot
 
     def format_kernel_cmd(self, extra_arguments=None):
-        cmd = super().format_kernel_cmd(extra_arguments)
+        return self.sandboxed(super().format_kernel_cmd(extra_arguments))
+
+    def sandboxed(self, cmd: list[str]) -> list[str]:
+        """``cmd`` wrapped to run in this kernel's sandbox (same binds, uid and limits)."""
         uid = self._uid()
         if uid is not None:
             os.chown(self._ipc_dir, uid, uid)
-            os.chown(self.connection_file, uid, uid)
-        return bwrap_command(cmd, ipc_dir=self._ipc_dir, files=self._files, uid=uid,
-                             memory_mb=self.memory_mb, cpu_seconds=self.cpu_seconds,
-                             file_size_mb=self.file_size_mb, tmp_mb=self.tmp_mb, nproc=self.nproc,
-                             nofile=self.nofile, forbidden=list(self.forbidden))
+            if os.path.exists(self.connection_file):
+                os.chown(self.connection_file, uid, uid)
+        self._drop_group()
+        self._group = cgroups.create(self.memory_mb, self.nproc)
+        # With a cgroup bounding the sum, the per-process address-space limit only stops
+        # absurd single allocations (TensorFlow reserves far more address space than it uses).
+        address_mb = self.memory_mb * AS_FACTOR if self._group else self.memory_mb
+        cmd = bwrap_command(cmd, ipc_dir=self._ipc_dir, files=self._files, uid=uid,
+                            memory_mb=address_mb, cpu_seconds=self.cpu_seconds,
+                            file_size_mb=self.file_size_mb, tmp_mb=self.tmp_mb, nproc=self.nproc,
+                            nofile=self.nofile, forbidden=list(self.forbidden))
+        return cgroups.join_command(self._group, cmd) if self._group else cmd
+
+    def _drop_group(self) -> None:
+        if self._group is not None:
+            self.peak_mb = self._group.peak_mb()
+            self.oom_killed = self._group.oom_kills() > 0
+            self._group.remove()
+            self._group = None
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the cgroup's memory limit killed a process of this kernel."""
+        return self.oom_killed or (self._group is not None and self._group.oom_kills() > 0)
+
+    def interpreter(self) -> str:
+        """The program the kernel spec starts (``python`` resolved as jupyter_client does)."""
+        return AsyncKernelManager.format_kernel_cmd(self)[0]
 
     async def _async_pre_start_kernel(self, **kw):
         # nbgrader starts the kernel in the folder of the notebook being graded. That
@@ -262,9 +377,48 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_cleanup_resources(self, restart=False):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
-            shutil.rmtree(self._ipc_dir, ignore_errors=True)
+            self._drop_group()
+            remove_quota(self._ipc_dir, self._ipc_mounted)
 
     cleanup_resources = _async_cleanup_resources
+
+
+# What every kernel needs: the course package (the same one the grader runs) and NumPy.
+PROBE = ("import sys, os, numpy, ipykernel, cnnlab\n"
+         "print(os.path.realpath(os.path.dirname(cnnlab.__file__)))")
+
+
+def self_test(kernel_name: str = "python3", **traits) -> str:
+    """Run the kernel's real interpreter in the sandbox and import cnnlab and NumPy there.
+
+    ``traits`` are :class:`SandboxKernelManager` settings (``memory_mb``, ``uid_slot``, ...).
+    Returns the interpreter's path; raises :class:`SandboxUnavailable` saying what failed,
+    so that a broken environment stops the grader instead of grading a class 0.
+    """
+    import cnnlab
+
+    km = SandboxKernelManager(kernel_name=kernel_name, **traits)
+    try:
+        python = km.interpreter()
+        result = subprocess.run(km.sandboxed([python, "-c", PROBE]), capture_output=True, text=True,
+                                timeout=300)
+    finally:
+        km._drop_group()
+        remove_quota(km._ipc_dir, km._ipc_mounted)
+    ours = os.path.realpath(os.path.dirname(cnnlab.__file__))
+    if result.returncode != 0:
+        lines = [ln for ln in (result.stderr or result.stdout).strip().splitlines() if ln.strip()]
+        raise SandboxUnavailable(
+            f"the kernel's Python ({python}, kernel {kernel_name!r}) cannot run in the sandbox: "
+            f"{lines[-1] if lines else f'exit status {result.returncode}'}. Nothing was graded. Check that the "
+            "kernel's environment has cnnlab and NumPy installed, and that bwrap can see it "
+            "(the environment and the package are bound read-only from where they are installed).")
+    seen = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    if seen != ours:
+        raise SandboxUnavailable(
+            f"the kernel imports cnnlab from {seen or 'nowhere'}, but the grader runs {ours}: the checks would "
+            "differ. Install the course package into the kernel's environment (pip install -e .).")
+    return python
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
@@ -308,7 +462,12 @@ class GuardedExecute(Execute):
         self._deadline = time.monotonic() + self.submission_timeout
         self._out_bytes = {}
         self._truncated = set()
-        return super().preprocess(nb, resources, km)
+        self._last_km = None
+        nb, resources = super().preprocess(nb, resources, km)
+        peak = getattr(self._last_km, "peak_mb", None)
+        if peak is not None:  # the sandbox's peak memory, for the grader's report
+            nb.metadata.setdefault("cnnlab", {})["peak_memory_mb"] = round(peak, 1)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
@@ -323,8 +482,13 @@ class GuardedExecute(Execute):
         except Exception as exc:  # DeadKernelError, CellTimeoutError on IOPub, ZMQ errors
             name = type(exc).__name__
             if name == "DeadKernelError":
-                why = ("the kernel died while running this cell (the code called os._exit or "
-                       "crashed, or it hit the CPU-time limit)")
+                km = self.km or self._last_km
+                if km is not None and hasattr(km, "ran_out_of_memory") and km.ran_out_of_memory():
+                    why = (f"the kernel was stopped while running this cell because the notebook used more "
+                           f"than its memory limit of {self.km_memory_mb()} MiB")
+                else:
+                    why = ("the kernel died while running this cell (the code called os._exit or "
+                           "crashed, or it hit the memory or CPU-time limit)")
             elif name == "CellTimeoutError":
                 why = (f"this cell ran past the {self.timeout} s time limit and did not stop when "
                        "interrupted, so the kernel was stopped")
@@ -336,6 +500,9 @@ class GuardedExecute(Execute):
             self._kill_kernel()
             return cell, resources
 
+    def km_memory_mb(self) -> int:
+        return getattr(self.km or self._last_km, "memory_mb", 0)
+
     def _kill_kernel(self):
         from jupyter_core.utils import run_sync
 
@@ -345,16 +512,33 @@ class GuardedExecute(Execute):
         except Exception:  # already dead
             pass
 
-    def output(self, outs, msg, display_id, cell_index):
-        used = self._out_bytes.get(cell_index, 0) + _size(msg.get("content", {}))
-        self._out_bytes[cell_index] = used
-        limit = self.max_output_mb * MB
-        if used > limit:
-            if cell_index not in self._truncated:
-                self._truncated.add(cell_index)
-                outs.append(NotebookNode(output_type="stream", name="stdout",
-                                         text=f"\n[output truncated: this cell printed more than "
-                                              f"{self.max_output_mb} MiB]\n"))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        self._last_km = km
+        return km
 
+    def process_message(self, msg, cell, cell_index):
+        # Every path by which a kernel adds to the notebook (streams, displays, updates of an
+        # earlier display, results, errors, widget messages) passes here, so one budget per
+        # cell caps them all. An error is never dropped (it decides whether a test passed):
+        # past the budget it is cut to one line.
+        kind = msg.get("msg_type")
+        if kind in CAPPED:
+            used = self._out_bytes.get(cell_index, 0) + _size(msg.get("content", {}))
+            self._out_bytes[cell_index] = used
+            if used > self.max_output_mb * MB:
+                if cell_index not in self._truncated:
+                    self._truncated.add(cell_index)
+                    cell.outputs.append(NotebookNode(
+                        output_type="stream", name="stdout",
+                        text=f"\n[output truncated: this cell produced more than {self.max_output_mb} MiB of output]\n"))
+                if kind != "error":
+                    return None
+                content = msg["content"]
+                ename, evalue = str(content.get("ename", "Error"))[:200], str(content.get("evalue", ""))[:2000]
+                msg = {**msg, "content": {**content, "ename": ename, "evalue": evalue,
+                                          "traceback": [f"{ename}: {evalue}"]}}
+        return super().process_message(msg, cell, cell_index)
+
+
+CAPPED = {"stream", "display_data", "update_display_data", "execute_result", "error", "comm_open", "comm_msg"}

@@ -29,7 +29,16 @@ from typing import Callable, Iterator
 
 import nbformat
 
-STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}$")
+# Matched in full (``fullmatch``): ``$`` alone would accept "alice\n".
+STUDENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@+-]{0,99}")
+
+
+def student_id_problem(student: str) -> str:
+    """Why ``student`` cannot be a student id (a folder name, a gradebook key, a CSV field), or ""."""
+    if STUDENT_ID.fullmatch(student):
+        return ""
+    return f"{student!r} is not a usable student id (1-100 letters, digits, _ . @ + -; no spaces or line breaks)"
+
 MB = 1024 * 1024
 IGNORED = {"__MACOSX", ".DS_Store", ".ipynb_checkpoints", "Thumbs.db"}
 
@@ -51,9 +60,14 @@ class CollectReport:
                f"{len(self.unmatched)} file(s) not matched"]
         out += [f"  replaced (earlier one archived): {k}" for k in self.replaced]
         out += [f"  KEPT EARLIER {k}: {why}" for k, why in self.kept]
-        out += [f"  NOT MATCHED {name}: {why}" for name, why in self.unmatched]
+        out += [f"  NOT MATCHED {_shown(name)}: {why}" for name, why in self.unmatched]
         out += [f"  WARNING {k}: {why}" for k, why in self.warnings]
         return out
+
+
+def _shown(name: str) -> str:
+    """A file name on one line: quoted if it holds line breaks or other control characters."""
+    return name if name.isprintable() else repr(name)
 
 
 @dataclass
@@ -111,6 +125,8 @@ def _notebook_index(course_dir: Path) -> dict[str, str]:
 def _match(name: str, index: dict[str, str], collector) -> tuple[str, str, str | None] | str:
     """(student, notebook name, timestamp or None) for a file, or why it does not match."""
     parts = PurePosixPath(name).parts
+    if name.startswith("/") or ".." in parts:
+        return "unsafe path (absolute or with '..'): not imported"
     if any(p in IGNORED or p.startswith(".") for p in parts):
         return "ignored (system or hidden file)"
     if not name.endswith(".ipynb"):
@@ -128,8 +144,9 @@ def _match(name: str, index: dict[str, str], collector) -> tuple[str, str, str |
             student = parts[-3]
     if nb_name not in index:
         return f"unknown notebook {nb_name}.ipynb (expected one of: {', '.join(sorted(index))})"
-    if not STUDENT_ID.match(student):
-        return f"{student!r} is not a usable student id (letters, digits, _ . @ + -)"
+    problem = student_id_problem(student)
+    if problem:
+        return problem
     return student, nb_name, stamp or None
 
 
@@ -151,9 +168,8 @@ def collect(source: Path, course_dir: Path, *, regexp: str | None = None, replac
     chosen: dict[tuple[str, str], list[tuple[_Entry, str | None]]] = {}
     for entry in _entries(Path(source), max_bytes):
         got = _match(entry.name, index, collector)
-        if isinstance(got, str):
-            if not got.startswith("ignored"):
-                report.unmatched.append((entry.name, got))
+        if isinstance(got, str):  # every file that is not imported is listed, with why
+            report.unmatched.append((entry.name, got))
             continue
         if entry.size < 0:
             report.unmatched.append((entry.name, "not a regular file (a link?)"))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import autograde as ag
 from . import nbgrader_api
+from .course import Course
 
 # Answer code that can tamper with tests running in the same kernel, or reach outside it.
 SUSPICIOUS = {
@@ -84,22 +84,23 @@ def exercise_stats(db_url: str) -> list[ExerciseStats]:
     return stats
 
 
-def submission_rows(course_dir: Path, db_url: str) -> list[dict]:
+def submission_rows(course: Course) -> list[dict]:
+    """One row per submission: status, score, rejection reason, flags."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    state = ag.load_state(course_dir)
+    state = course.load_state()
     rows = []
-    with Gradebook(db_url, nbgrader_api.COURSE_ID) as gb:
-        for student, aid in ag.course_submissions(course_dir):
+    with Gradebook(course.db_url, nbgrader_api.COURSE_ID) as gb:
+        for student, aid in course.submissions():
             entry = state.get(f"{student}/{aid}", {})
             try:
                 sub = gb.find_submission(aid, student)
                 score, max_score = sub.score, sub.max_score
             except MissingEntry:
                 score, max_score = None, None
-            found = []
-            for nb in sorted((course_dir / "submitted" / student / aid).glob("*.ipynb")):
-                found += flags(nb, course_dir / "release" / aid / nb.name)
+            found = list(entry.get("flags", []))
+            for nb in sorted(course.submitted(student, aid).glob("*.ipynb")):
+                found += flags(nb, course.release(aid) / nb.name)
             rows.append({"student_id": student, "assignment": aid,
                          "status": entry.get("status", "not graded") if score is not None else "not graded",
                          "score": score, "max_score": max_score, "reason": entry.get("reason", ""),
@@ -117,16 +118,15 @@ def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | No
     from nbgrader.api import Gradebook
     from nbgrader.plugins import CsvExportPlugin
 
-    course_dir = Path(course_dir).resolve()
-    out_dir = Path(out_dir or course_dir / "reports")
+    course = Course(course_dir, db_url)
+    out_dir = Path(out_dir or course.root / "reports")
     out_dir.mkdir(parents=True, exist_ok=True)
-    api = nbgrader_api.make_api(course_dir, **ag.db_config(db_url))
-    url = api.coursedir.db_url
+    url = course.db_url
     paths = {name: out_dir / name for name in ("grades.csv", "submissions.csv", "exercises.csv", "report.png")}
     with Gradebook(url, nbgrader_api.COURSE_ID) as gb:
         CsvExportPlugin(to=str(paths["grades.csv"])).export(gb)
 
-    rows = submission_rows(course_dir, url)
+    rows = submission_rows(course)
     with open(paths["submissions.csv"], "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["student_id", "assignment", "status", "score", "max_score",
                                                "reason", "flags"])
@@ -144,7 +144,7 @@ def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | No
     plot(rows, stats, paths["report.png"])
 
     # Grade-import files for Canvas and Moodle (cnnlab.grade.lms).
-    from .grade import lms
+    from . import lms
 
     paths.update(lms.write_lms_files(course_dir, out_dir, url, roster).paths)
     return paths

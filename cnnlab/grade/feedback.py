@@ -22,11 +22,13 @@ import html
 import re
 from pathlib import Path
 
+import nbformat
+
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 
-from . import autograde as ag
 from . import nbgrader_api
+from .course import Course
 
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 REDACTED = "[hidden test line removed]"
@@ -102,9 +104,7 @@ def leaks(page: str, lines: list[str]) -> list[str]:
     return [ln for ln in lines if squash(ln) in text or ln in raw]
 
 
-def feedback_config(db_url: str | None = None) -> dict:
-    return {**ag.db_config(db_url),
-            "GenerateFeedback.preprocessors": [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]}
+FEEDBACK_CONFIG = {"GenerateFeedback.preprocessors": [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]}
 
 
 def generate(course_dir: Path, *, db_url: str | None = None, assignments: list[str] | None = None,
@@ -114,17 +114,16 @@ def generate(course_dir: Path, *, db_url: str | None = None, assignments: list[s
     Returns (files written, problems). A problem is a submission nbgrader could
     not render, or a file removed because it still held a hidden-test line.
     """
-    course_dir = Path(course_dir).resolve()
-    api = nbgrader_api.make_api(course_dir, **feedback_config(db_url))
-    state = ag.load_state(course_dir)
+    course = Course(course_dir, db_url, **FEEDBACK_CONFIG)
+    state = course.load_state()
     written, problems = [], []
-    for student, aid in ag.course_submissions(course_dir, assignments, students):
-        out_dir = course_dir / "feedback" / student / aid
+    for student, aid in course.submissions(assignments, students):
+        out_dir = course.feedback(student, aid)
         entry = state.get(f"{student}/{aid}", {})
-        if (course_dir / "autograded" / student / aid).is_dir():
-            result = api.generate_feedback(aid, student, force=True)
+        if course.autograded(student, aid).is_dir():
+            result = course.api.generate_feedback(aid, student, force=True)
             if not result.get("success"):
-                problems.append(f"{student}/{aid}: {ag._nbgrader_reason(result)}")
+                problems.append(f"{student}/{aid}: {nbgrader_api.nbgrader_error(result)}")
                 continue
         elif entry.get("status") == "rejected":
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -132,9 +131,7 @@ def generate(course_dir: Path, *, db_url: str | None = None, assignments: list[s
         else:
             continue  # not graded yet
         source_lines = []
-        for src in (course_dir / "source" / aid).glob("*.ipynb"):
-            import nbformat
-
+        for src in course.source(aid).glob("*.ipynb"):
             source_lines += hidden_lines(nbformat.read(src, as_version=4))
         for page in sorted(out_dir.glob("*.html")):
             found = leaks(page.read_text(encoding="utf-8"), source_lines)

@@ -1,0 +1,110 @@
+"""Autograde a whole class: the pipeline from the course folder to the gradebook.
+
+1. **Course** (:mod:`~cnnlab.grade.course`): the submissions that are new or changed
+   since the last run (a fingerprint of their files and of the assignment's source).
+2. **Jobs**: each submission's files and its assignment's source, as data; a submission
+   that cannot be tried (no notebook, too large, not JSON) is rejected right away.
+3. **Executor** (:mod:`~cnnlab.grade.executors`): a local pool or a Dask cluster runs the
+   **worker** (:func:`cnnlab.grade.worker.grade`) on each job, student code sandboxed.
+4. **Writer** (:mod:`~cnnlab.grade.writer`): this process merges each result into the
+   gradebook as it arrives, the only one that ever opens it.
+
+Before any job runs, the sandbox's self-test starts each kernel's interpreter in the
+sandbox (here, or on every Dask worker) and imports cnnlab and NumPy: if that fails,
+nothing is graded and :class:`~cnnlab.grade.sandbox.SandboxUnavailable` says why.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .course import Course
+from .executors import DaskCluster, Executor, LocalPool
+from .worker import Job, Limits, precheck, quiet_warnings, read_folder
+from .writer import Outcome, Writer, ensure_assignments
+
+__all__ = ["Limits", "Outcome", "autograde"]
+
+
+def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, limits: Limits | None = None,
+              assignments: list[str] | None = None, students: list[str] | None = None,
+              force: bool = False, progress: bool = True, scheduler: str | None = None,
+              executor: Executor | None = None) -> list[Outcome]:
+    """Grade every new or changed submission in ``course_dir``; return one Outcome per submission.
+
+    ``jobs`` local worker processes grade in parallel, or the workers of the Dask
+    ``scheduler`` (``tcp://host:8786``); ``force`` regrades everything.
+    """
+    from tqdm import tqdm
+
+    quiet_warnings()
+    course = Course(course_dir, db_url)
+    limits = limits or Limits()
+    if executor is None:
+        executor = DaskCluster(scheduler) if scheduler else LocalPool(jobs)
+    if not limits.threads and isinstance(executor, LocalPool):
+        # `jobs` kernels with CPUs // jobs threads each use the machine without oversubscribing it.
+        limits = replace(limits, threads=max(1, (os.cpu_count() or 1) // max(1, jobs)))
+    if limits.sandbox:
+        from .sandbox import check_available
+
+        check_available()
+
+    outcomes = [Outcome(name, "?", "skipped", reason=why + "; rename the folder")
+                for name, why in course.invalid_folders()]
+    subs = course.submissions(assignments, students)
+    ensure_assignments(course, sorted({a for _, a in subs}))
+    writer = Writer(course)
+    todo: list[tuple[Job, str]] = []
+    sources: dict[str, dict[str, bytes]] = {}
+    for student, aid in subs:
+        fp = course.fingerprint(student, aid)
+        if not force:
+            same = writer.unchanged(student, aid, fp)
+            if same:
+                outcomes.append(same)
+                continue
+        files = read_folder(course.submitted(student, aid))
+        reason = precheck(files, aid, limits)
+        if reason:
+            outcomes.append(writer.reject(student, aid, reason, fp))
+            continue
+        if aid not in sources:
+            sources[aid] = read_folder(course.source(aid))
+        todo.append((Job(student, aid, sources[aid], files, limits, [str(course.root)]), fp))
+    if not todo:
+        return outcomes
+
+    kernels = course.kernel_names(sorted(sources))
+    if limits.sandbox:
+        for warning in _self_test(executor, kernels, todo[0][0]):
+            print(f"warning: {warning}", file=sys.stderr)
+
+    fingerprints = {job.key: fp for job, fp in todo}
+    bar = tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress)
+    try:
+        for job, result in executor.run([job for job, _ in todo]):
+            outcome = writer.merge(result, fingerprints[job.key])
+            if outcome is None:  # delivered twice (a retried task): merged once already
+                continue
+            outcomes.append(outcome)
+            bar.set_postfix_str(f"{job.key}: {outcome.status}", refresh=False)
+            bar.update(1)
+    finally:
+        bar.close()
+        if isinstance(executor, DaskCluster) and scheduler:
+            executor.close()
+    return outcomes
+
+
+def _self_test(executor: Executor, kernels: list[str], job: Job) -> list[str]:
+    """Refuse to grade (SandboxUnavailable) unless each kernel imports cnnlab and NumPy in the sandbox."""
+    if isinstance(executor, DaskCluster):
+        return executor.self_test(kernels, job)
+    from .worker import self_test
+
+    found = self_test(kernels, job.limits, job.forbidden)
+    return [w for w in found.split("; ") if w]

@@ -1,0 +1,230 @@
+"""The worker: grade one submission, as a function of its inputs.
+
+:func:`grade` takes a :class:`Job` -- the assignment's source files, the student's
+submitted files and the limits, as bytes, so it runs the same in a local process or on
+a Dask worker on another machine -- and returns a :class:`Result`: the notebooks as
+executed (outputs recorded by nbgrader's own autograde, run on a private copy of only
+what it needs, with student code in the sandbox) and what the worker judged (an error
+that makes the submission ungradable, flags for a human, the sandbox's peak memory).
+It never sees the course folder or the gradebook; the parent's writer
+(:mod:`cnnlab.grade.writer`) merges the Result.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from . import nbgrader_api
+
+MB = 1024 * 1024
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+@dataclass
+class Limits:
+    """What one submission may use. ``sandbox=False`` runs kernels as plain nbgrader does."""
+
+    cell_timeout: int = 30          # nbgrader's per-cell timeout (s)
+    submission_timeout: int = 600   # wall clock for a whole notebook (s)
+    memory_mb: int = 6144           # the sandbox's memory (all its processes); see README's table
+    cpu_seconds: int = 900
+    file_size_mb: int = 64          # largest file the kernel may write
+    max_output_mb: int = 1          # output kept per cell
+    max_submission_mb: int = 20     # larger submitted notebooks are rejected unread
+    sandbox: bool = True
+    threads: int = 0                # BLAS/TensorFlow threads per kernel; 0: CPUs // jobs
+
+
+@dataclass
+class Job:
+    """One submission to grade: everything the worker needs, as data."""
+
+    student: str
+    assignment: str
+    source: dict[str, bytes]        # the assignment's source folder: relative path → content
+    files: dict[str, bytes]         # the student's submitted files: relative path → content
+    limits: Limits = field(default_factory=Limits)
+    forbidden: list[str] = field(default_factory=list)  # folders the sandbox must never show (the course)
+
+    @property
+    def key(self) -> str:
+        return f"{self.student}/{self.assignment}"
+
+
+@dataclass
+class Result:
+    """What the worker made of a Job."""
+
+    student: str
+    assignment: str
+    notebooks: dict[str, str] = field(default_factory=dict)  # notebook name → executed notebook (JSON)
+    error: str = ""                 # why it cannot be graded ("" if it can)
+    flags: list[str] = field(default_factory=list)
+    peak_memory_mb: float | None = None
+    seconds: float = 0.0
+
+
+def read_folder(folder: Path) -> dict[str, bytes]:
+    """relative path → content of every plain file under ``folder`` (links skipped)."""
+    folder = Path(folder)
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def precheck(files: dict[str, bytes], assignment: str, limits: Limits) -> str:
+    """Why these submitted files cannot be graded at all, or "" if they can be tried."""
+    notebooks = {name: data for name, data in files.items() if name.endswith(".ipynb")}
+    if not notebooks:
+        return f"no notebook was submitted (expected {assignment}.ipynb)"
+    for name, data in notebooks.items():
+        base = os.path.basename(name)
+        if len(data) > limits.max_submission_mb * MB:
+            return (f"{base} is {len(data) / MB:.0f} MiB, over the limit of {limits.max_submission_mb} MiB "
+                    "(clear the outputs and submit again)")
+        try:
+            nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
+        except Exception as exc:  # JSON, encoding or schema errors
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return f"{base} is not a valid Jupyter notebook ({type(exc).__name__}: {first[:200]})"
+    return ""
+
+
+def quiet_warnings() -> None:
+    """nbgrader's gradebook code triggers SQLAlchemy warnings, and old notebooks nbformat ones: not ours."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+    warnings.filterwarnings("ignore", message=".*missing an id field.*")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+# ------------------------------------------------------------ per-process state
+
+_SLOT: int | None = None
+_SLOT_LOCK = None
+_ROOT: Path | None = None
+_TEMPLATES: dict[str, Path] = {}
+SLOT_DIR = Path(tempfile.gettempdir()) / "cnnlab-slots"
+
+
+def slot() -> int:
+    """This process's sandbox slot: the lowest number no other grading process on this host holds.
+
+    Kernels of different slots run as different uids (when root), so per-uid limits and
+    signals never cross between parallel kernels. A lock file per slot, held while this
+    process lives, makes it work for pool workers and Dask workers alike.
+    """
+    global _SLOT, _SLOT_LOCK
+    if _SLOT is None:
+        from .sandbox import sweep_leftovers
+
+        sweep_leftovers()  # what killed grading processes on this host left behind
+        SLOT_DIR.mkdir(mode=0o700, exist_ok=True)
+        for n in range(4096):
+            f = open(SLOT_DIR / f"{n}.lock", "a")
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                f.close()
+                continue
+            _SLOT, _SLOT_LOCK = n, f
+            break
+        else:
+            raise RuntimeError(f"no free grading slot in {SLOT_DIR}")
+    return _SLOT
+
+
+def _workroot() -> Path:
+    global _ROOT
+    if _ROOT is None or not _ROOT.is_dir():
+        _ROOT = Path(tempfile.mkdtemp(prefix="cnnlab-grading-"))
+    return _ROOT
+
+
+def _write(folder: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        target = (folder / name).resolve()
+        if not str(target).startswith(str(folder.resolve()) + os.sep):
+            continue  # a path that leaves its folder is never written
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _template(assignment: str, source: dict[str, bytes]) -> Path:
+    """A private course with only ``source/<assignment>/`` and a gradebook of only that assignment.
+
+    Built once per process and version of the source (nbgrader's generate_assignment takes seconds).
+    """
+    digest = hashlib.sha256(assignment.encode() + b"\0" + b"".join(
+        k.encode() + b"\0" + v + b"\1" for k, v in sorted(source.items()))).hexdigest()[:16]
+    tdir = _TEMPLATES.get(digest)
+    if tdir is None or not tdir.is_dir():
+        tdir = _workroot() / f"template-{assignment}-{digest}"
+        shutil.rmtree(tdir, ignore_errors=True)
+        _write(tdir / "source" / assignment, source)
+        api = nbgrader_api.make_api(tdir)
+        nbgrader_api.run(f"generate_assignment {assignment} (private copy)", api.generate_assignment,
+                         assignment, force=True)
+        _TEMPLATES[digest] = tdir
+    return tdir
+
+
+def grade(job: Job) -> Result:
+    """Grade one submission (see the module doc); never raises for a bad submission."""
+    from .steps import worker_config
+
+    quiet_warnings()
+    start = time.monotonic()
+    result = Result(job.student, job.assignment)
+    threads = job.limits.threads or 1
+    for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
+        os.environ[name] = str(threads)
+    template = _template(job.assignment, job.source)
+    priv = Path(tempfile.mkdtemp(prefix="sub-", dir=_workroot()))
+    try:
+        shutil.copytree(template / "source", priv / "source", symlinks=False)
+        shutil.copy2(template / "gradebook.db", priv / "gradebook.db")
+        _write(priv / "submitted" / job.student / job.assignment, job.files)
+        config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
+        api = nbgrader_api.make_api(priv, **config)
+        done = api.autograde(job.assignment, job.student, force=True, create=True)
+        if not done.get("success"):
+            result.error = "nbgrader could not grade it: " + nbgrader_api.nbgrader_error(done)
+            return result
+        graded = priv / "autograded" / job.student / job.assignment
+        for path in sorted(graded.glob("*.ipynb")):
+            text = path.read_text(encoding="utf-8")
+            result.notebooks[path.stem] = text
+            meta = nbformat.reads(text, as_version=4).metadata.get("cnnlab", {})
+            if meta.get("foreign_cells"):
+                result.flags.append(f"{path.name}: foreign grade cells not graded: {', '.join(meta['foreign_cells'])}")
+            if meta.get("peak_memory_mb") is not None:
+                result.peak_memory_mb = max(result.peak_memory_mb or 0.0, meta["peak_memory_mb"])
+        return result
+    finally:
+        result.seconds = time.monotonic() - start
+        shutil.rmtree(priv, ignore_errors=True)
+
+
+def self_test(kernel_names: list[str], limits: Limits, forbidden: list[str]) -> str:
+    """Check (here, on this worker) that each kernel imports cnnlab and NumPy in the sandbox; see sandbox.self_test."""
+    from .sandbox import check_available, containment
+    from .sandbox import self_test as probe
+
+    if not limits.sandbox:
+        return ""
+    check_available()
+    for name in kernel_names:
+        probe(name, memory_mb=limits.memory_mb, cpu_seconds=limits.cpu_seconds,
+              file_size_mb=limits.file_size_mb, forbidden=forbidden)
+    return "; ".join(containment())

@@ -1,0 +1,171 @@
+"""The gradebook's only writer: merge each worker's Result into the course.
+
+:class:`Writer` runs in the parent process, one submission at a time, as results arrive.
+For a gradable Result it runs nbgrader's real ``autograde`` on the course folder with
+execution replaced by the outputs the worker recorded (:class:`ReplayExecute`), so
+nbgrader itself sanitizes the submission, restores the cells, scores them, applies late
+penalties and writes the gradebook -- any database nbgrader supports (``db_url``).
+A Result with an error is *rejected*: every grade 0, as nbgrader does for a missing
+notebook, with the reason kept in the course's state. Each submission is merged at most
+once per run, whatever an executor delivers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from . import nbgrader_api
+from .course import Course
+from .steps import autograde_steps
+from .worker import Result
+
+_REPLAY: dict[tuple[str, str, str], str] = {}
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission (one notebook folder of one student)."""
+
+    student: str
+    assignment: str
+    status: str                 # "graded", "rejected", "unchanged" or "skipped"
+    reason: str = ""
+    score: float | None = None
+    max_score: float | None = None
+    seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)  # for a human to look at, e.g. foreign grade cells
+    peak_memory_mb: float | None = None  # the sandbox's peak memory (where cgroups record it)
+
+
+class ReplayExecute(NbGraderPreprocessor):
+    """Put the outputs recorded by a worker into the notebook nbgrader is grading.
+
+    The notebook here and the one the worker executed come from the same
+    submitted file through the same nbgrader sanitizing steps, so they must
+    match cell by cell; if not, grading fails rather than mixing them up.
+    """
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        executed = nbformat.reads(_REPLAY[(info["assignment"], info["student"], info["notebook"])], as_version=4)
+        if [(c.cell_type, c.source) for c in executed.cells] != [(c.cell_type, c.source) for c in nb.cells]:
+            raise ValueError("the executed notebook does not match the submission: the gradebook's copy "
+                             "of the assignment differs from source/ (run `cnnlab grade release "
+                             "--course ...` again after editing a source notebook)")
+        for cell, done in zip(nb.cells, executed.cells):
+            if cell.cell_type == "code":
+                cell.outputs = done.outputs
+                cell.execution_count = done.execution_count
+        for key in ("language_info", "cnnlab"):
+            if key in executed.metadata:
+                nb.metadata[key] = executed.metadata[key]
+        return nb, resources
+
+
+def writer_config() -> dict:
+    return {**autograde_steps(ReplayExecute), "OverwriteCells.add_missing_cells": True}
+
+
+def ensure_assignments(course: Course, assignments: list[str]) -> None:
+    """Make sure the gradebook knows each assignment (nbgrader ``generate_assignment`` if not)."""
+    missing = []
+    with Gradebook(course.db_url, nbgrader_api.COURSE_ID) as gb:
+        for aid in assignments:
+            try:
+                if not gb.find_assignment(aid).notebooks:
+                    missing.append(aid)
+            except MissingEntry:
+                missing.append(aid)
+    for aid in missing:
+        if not course.source(aid).is_dir():
+            raise FileNotFoundError(f"no source for assignment {aid}: expected {course.source(aid)}/ "
+                                    "(run `cnnlab grade release --course DIR` first)")
+        nbgrader_api.run(f"generate_assignment {aid}", course.api.generate_assignment, aid, force=True)
+
+
+class Writer:
+    """The trusted side: owns the course folder, the gradebook and the state file."""
+
+    def __init__(self, course: Course):
+        self.course = course
+        self.api = Course(course.root, course.db_url, **writer_config()).api
+        self.db_url = course.db_url
+        self.state = course.load_state()
+        self.merged: set[str] = set()
+
+    def merge(self, result: Result, fingerprint: str) -> Outcome | None:
+        """Record one worker Result; None if this submission was already merged in this run."""
+        key = f"{result.student}/{result.assignment}"
+        if key in self.merged:
+            return None
+        if result.error:
+            return self.reject(result.student, result.assignment, result.error, fingerprint, result.seconds)
+        for name, text in result.notebooks.items():
+            _REPLAY[(result.assignment, result.student, name)] = text
+        try:
+            done = self.api.autograde(result.assignment, result.student, force=True, create=True)
+        finally:
+            for name in result.notebooks:
+                _REPLAY.pop((result.assignment, result.student, name), None)
+        if not done.get("success"):
+            return self.reject(result.student, result.assignment,
+                               "nbgrader could not grade it: " + nbgrader_api.nbgrader_error(done),
+                               fingerprint, result.seconds)
+        outcome = Outcome(result.student, result.assignment, "graded", seconds=result.seconds,
+                          flags=list(result.flags), peak_memory_mb=result.peak_memory_mb)
+        outcome.score, outcome.max_score = self._scores(result.student, result.assignment)
+        self._record(outcome, fingerprint)
+        return outcome
+
+    def reject(self, student: str, aid: str, reason: str, fingerprint: str, seconds: float = 0.0) -> Outcome:
+        """Record a submission that cannot be graded: every grade 0, with the reason."""
+        shutil.rmtree(self.course.autograded(student, aid), ignore_errors=True)
+        with Gradebook(self.db_url, nbgrader_api.COURSE_ID) as gb:
+            gb.update_or_create_student(student)
+            submission = gb.update_or_create_submission(aid, student)
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = False
+                for comment in notebook.comments:
+                    comment.auto_comment = None
+            gb.db.commit()
+        outcome = Outcome(student, aid, "rejected", reason=reason, seconds=seconds)
+        outcome.score, outcome.max_score = self._scores(student, aid)
+        self._record(outcome, fingerprint)
+        return outcome
+
+    def unchanged(self, student: str, aid: str, fingerprint: str) -> Outcome | None:
+        """The recorded Outcome if this submission was graded from the same files, else None."""
+        entry = self.state.get(f"{student}/{aid}")
+        if not entry or entry.get("fingerprint") != fingerprint:
+            return None
+        with Gradebook(self.db_url, nbgrader_api.COURSE_ID) as gb:
+            try:
+                gb.find_submission(aid, student)
+            except MissingEntry:
+                return None
+        if entry["status"] != "rejected" and not self.course.autograded(student, aid).is_dir():
+            return None
+        return Outcome(student, aid, "unchanged", entry.get("reason", ""), entry.get("score"),
+                       entry.get("max_score"), flags=entry.get("flags", []),
+                       peak_memory_mb=entry.get("peak_memory_mb"))
+
+    def _scores(self, student: str, aid: str) -> tuple[float, float]:
+        with Gradebook(self.db_url, nbgrader_api.COURSE_ID) as gb:
+            sub = gb.find_submission(aid, student)
+            return sub.score, sub.max_score
+
+    def _record(self, outcome: Outcome, fingerprint: str) -> None:
+        key = f"{outcome.student}/{outcome.assignment}"
+        self.merged.add(key)
+        entry = asdict(outcome)
+        entry.update(fingerprint=fingerprint, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        self.state[key] = entry
+        self.course.save_state(self.state)
