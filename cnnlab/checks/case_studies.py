@@ -578,6 +578,8 @@ def judge_inception_params(collected: list[dict]) -> None:
             if isinstance(got, float) and got == int(got):
                 fail(name, case, f"expected an int, got the float {got!r}",
                      "count with integers: `//` or int(...), not `/`.")
+            if got == "None":
+                fail(name, case, "your function returned None.", "did you forget the `return` statement?")
             fail(name, case, f"expected an int (a number of weights), got {got}",
                  "return the total number of weights, e.g. `return total`.")
         expected = inception_count(module["c_in"], *[module[k] for k in INCEPTION_ARGS[1:]], reductions=reductions)
@@ -625,7 +627,8 @@ def collect_batchnorm_forward(func: Callable, cases=None) -> list[dict]:
         kwargs = {} if momentum is None else {"momentum": momentum, "epsilon": 1e-3}
         got = call(name, func, *inputs.values(), training, case=case, **kwargs)
         if isinstance(got, (tuple, list)):
-            got = [np.asarray(g) if isinstance(g, (np.ndarray, list, float, int)) else repr(g) for g in got]
+            got = [np.asarray(g) if isinstance(g, (np.ndarray, np.generic, list, float, int)) else repr(g)
+                   for g in got]
         else:
             got = repr(got)
         out.append({"case": case, **inputs, "training": training,
