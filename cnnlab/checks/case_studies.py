@@ -1,10 +1,17 @@
-"""Checks for notebook 6: case studies, from LeNet-5 and AlexNet to residual blocks.
+"""Checks for notebook 6: case studies, from LeNet-5 to Inception, batch normalisation and ResNet.
 
-The model checks build the student's network and compare it, layer by layer,
-with a table taken from the lectures: the kind of layer, its settings
-(filters, kernel, stride, padding, groups, pool size), its output shape and
-its number of weights. The first difference is reported with the row of the
-table it breaks, and a hint for the mistake that usually causes it.
+The LeNet-5 check builds the student's network and compares it, layer by
+layer, with the notebook's table: the kind of layer, its settings (filters,
+kernel, stride, padding, pool size), its output shape and its number of
+weights. The first difference is reported with the row of the table it
+breaks, and a hint for the mistake that usually causes it.
+
+The Inception and batch-normalisation checks hold no answer: they judge the
+student's numbers against Keras itself (``count_params()`` of an Inception
+module built here, ``keras.layers.BatchNormalization`` run on the same
+inputs). Each is split in two phases, ``collect_<exercise>(func)`` (runs the
+student's function on the fixed cases, returns plain data) and
+``judge_<exercise>(collected)`` (compares with Keras, raises ``CheckError``).
 
 Keras is imported only when a check needs it, after
 :func:`cnnlab.runtime.quiet_tensorflow`, so that importing this module writes
@@ -23,21 +30,6 @@ from .core import call, expect_array, fail, passed, require_function
 
 # --------------------------------------------------------------------------- lecture numbers
 
-# Lecture 002, "CNN: Feature Learning - Classification": the MNIST network, its
-# output shapes and the weights of each layer. The slide prints the output
-# layer's weights as (100 + 1) × 100; with 10 output units it is (100 + 1) × 10.
-LECTURE_MNIST_CNN = (
-    # (the slide's name, output shape, weights, the slide's formula)
-    ("Input Layer", (28, 28, 1), 0, ""),
-    ("Conv 1", (24, 24, 10), 260, "(5×5 + 1) × 10"),
-    ("MaxPool 1", (12, 12, 10), 0, ""),
-    ("Conv 2", (8, 8, 20), 5_020, "(5×5×10 + 1) × 20"),
-    ("MaxPool 2", (4, 4, 20), 0, ""),
-    ("Flatten", (320,), 0, ""),
-    ("Dense", (100,), 32_100, "(320 + 1) × 100"),
-    ("Output", (10,), 1_010, "(100 + 1) × 10  (the slide prints × 100: a typo)"),
-)
-
 # LeNet-5 as published (LeCun, Bottou, Bengio & Haffner 1998, "Gradient-based
 # learning applied to document recognition"), on 32×32 inputs: trainable
 # parameters per layer. The subsampling layers have one trainable coefficient
@@ -53,28 +45,6 @@ LENET5_PAPER = (
     ("F6: 84 units", (84,), 10_164),
     ("Output: 10 RBF units (fixed)", (10,), 0),
 )
-
-# Lecture 001, "Full (simplified) AlexNet architecture".
-ALEXNET_TABLE = (
-    ("INPUT", (227, 227, 3), ""),
-    ("CONV1", (55, 55, 96), "96 11x11 filters at stride 4, pad 0"),
-    ("MAX POOL1", (27, 27, 96), "3x3 filters at stride 2"),
-    ("NORM1", (27, 27, 96), "Normalization layer"),
-    ("CONV2", (27, 27, 256), "256 5x5 filters at stride 1, pad 2"),
-    ("MAX POOL2", (13, 13, 256), "3x3 filters at stride 2"),
-    ("NORM2", (13, 13, 256), "Normalization layer"),
-    ("CONV3", (13, 13, 384), "384 3x3 filters at stride 1, pad 1"),
-    ("CONV4", (13, 13, 384), "384 3x3 filters at stride 1, pad 1"),
-    ("CONV5", (13, 13, 256), "256 3x3 filters at stride 1, pad 1"),
-    ("MAX POOL3", (6, 6, 256), "3x3 filters at stride 2"),
-    ("FC6", (4096,), "4096 neurons"),
-    ("FC7", (4096,), "4096 neurons"),
-    ("FC8", (1000,), "1000 neurons (class scores)"),
-)
-
-# Lecture 000, "고전적인 CNN의 특징" (features of classic CNNs): AlexNet's row.
-ALEXNET_LECTURE_ROW = {"params_M": 61, "conv_params_pct": 3.8, "fc_params_pct": 96.2,
-                       "ops_M": 725, "conv_ops_pct": 91.9, "fc_ops_pct": 8.1}
 
 
 def _keras():
@@ -293,63 +263,6 @@ def _model(name: str, func: Callable, args: tuple, kwargs: dict, case: str, inpu
     return model
 
 
-def _conv_out(n: int, f: int, s: int, padding: str) -> int:
-    return -(-n // s) if padding == "same" else (n - f) // s + 1
-
-
-# --------------------------------------------------------------------------- exercise: the lecture's MNIST CNN
-
-
-def mnist_cnn_rows(input_shape=(28, 28, 1), num_classes=10) -> list[Row]:
-    """The lecture-002 network's table for any input shape and number of classes."""
-    h, w, c = input_shape
-    rows = []
-    for filters, label in ((10, "Conv 1"), (20, "Conv 2")):
-        h, w = h - 4, w - 4
-        rows.append(Row("conv", (h, w, filters), (5 * 5 * c + 1) * filters, label,
-                        {"filters": filters, "kernel_size": (5, 5), "strides": (1, 1),
-                         "padding": "valid", "groups": 1}))
-        c, h, w = filters, h // 2, w // 2
-        rows.append(Row("pool", (h, w, c), 0, f"MaxPool {label[-1]}",
-                        {"type": "MaxPooling2D", "pool_size": (2, 2), "strides": (2, 2)}))
-    flat = h * w * c
-    rows += [Row("flatten", (flat,), 0, "Flatten"),
-             Row("dense", (100,), (flat + 1) * 100, "Dense", {"units": 100}),
-             Row("dense", (num_classes,), 101 * num_classes, "Output", {"units": num_classes})]
-    return rows
-
-
-def _mnist_hint(i: int, want: Row, got: dict | None, rows: list[dict]) -> str:
-    if got is None:
-        return ""
-    if want.label == "Output" and got["kind"] == "dense" and got["spec"]["units"] == 100:
-        return ("the slide prints (100 + 1) × 100 for the output layer, a typo: the output layer has "
-                "one unit per class, so Dense(num_classes), with (100 + 1) × 10 = 1,010 weights.")
-    if want.kind == "conv" and got["kind"] == "conv" and got["spec"]["padding"] == "same":
-        return ("the lecture's convolutions have no padding (padding='valid', the default): a 5×5 "
-                "kernel on a 28×28 image leaves 28 − 5 + 1 = 24.")
-    if want.kind == "flatten" and got["kind"] == "dense":
-        return "put a Flatten() before the first Dense layer: it turns the 4×4×20 maps into 320 numbers."
-    if want.kind == "pool" and got["kind"] == "pool" and got["type"] != "MaxPooling2D":
-        return "the lecture's pooling layers take the maximum: MaxPool2D(2)."
-    return ""
-
-
-def build_mnist_cnn(func: Callable) -> None:
-    """Check ``build_mnist_cnn(input_shape=(28, 28, 1), num_classes=10)``: the lecture-002 table."""
-    name = "build_mnist_cnn"
-    require_function(name, func)
-    case = "the lecture's network: input (28, 28, 1), 10 classes"
-    model = _model(name, func, ((28, 28, 1), 10), {}, case, (28, 28, 1))
-    compare_layers(name, model, mnist_cnn_rows(), case=case, hint=_mnist_hint)
-    _check_nonlinearities(name, model, case)
-    total = sum(r[2] for r in LECTURE_MNIST_CNN)
-    if model.count_params() != total:
-        fail(name, case, f"expected {total:,} weights in all\ngot      {model.count_params():,}",
-             "every layer matches the table, so an extra layer with weights hides among the others.")
-    passed(name, 4)
-
-
 # --------------------------------------------------------------------------- exercise: LeNet-5
 
 
@@ -408,122 +321,6 @@ def build_lenet5(func: Callable) -> None:
     for shape, n, case in cases:
         lenet5_case(func, shape, n, case)
     passed(name, 2 * len(cases))
-
-
-# --------------------------------------------------------------------------- exercise: AlexNet
-
-
-def alexnet_rows(input_shape=(227, 227, 3), num_classes=1000, groups=1) -> list[Row]:
-    """Lecture 001's AlexNet table with NORM → BatchNormalization and optional 2-GPU groups."""
-    h, w, c = input_shape
-    rows = []
-
-    def conv(filters, f, s, pad, g, label):
-        nonlocal h, w, c
-        h, w = _conv_out(h, f, s, pad), _conv_out(w, f, s, pad)
-        rows.append(Row("conv", (h, w, filters), (f * f * c // g + 1) * filters, label,
-                        {"filters": filters, "kernel_size": (f, f), "strides": (s, s),
-                         "padding": pad, "groups": g}))
-        c = filters
-
-    def pool(label):
-        nonlocal h, w
-        h, w = (h - 3) // 2 + 1, (w - 3) // 2 + 1
-        rows.append(Row("pool", (h, w, c), 0, label, {"type": "MaxPooling2D", "pool_size": (3, 3),
-                                                     "strides": (2, 2)}))
-
-    conv(96, 11, 4, "valid", 1, "CONV1")
-    pool("MAX POOL1")
-    rows.append(Row("norm", (h, w, c), 4 * c, "NORM1 → BatchNormalization"))
-    conv(256, 5, 1, "same", groups, "CONV2")
-    pool("MAX POOL2")
-    rows.append(Row("norm", (h, w, c), 4 * c, "NORM2 → BatchNormalization"))
-    conv(384, 3, 1, "same", 1, "CONV3")
-    conv(384, 3, 1, "same", groups, "CONV4")
-    conv(256, 3, 1, "same", groups, "CONV5")
-    pool("MAX POOL3")
-    flat = h * w * c
-    rows += [Row("flatten", (flat,), 0, "Flatten"),
-             Row("dense", (4096,), (flat + 1) * 4096, "FC6", {"units": 4096}),
-             Row("dense", (4096,), 4097 * 4096, "FC7", {"units": 4096}),
-             Row("dense", (num_classes,), 4097 * num_classes, "FC8", {"units": num_classes})]
-    return rows
-
-
-def _alexnet_hint(i: int, want: Row, got: dict | None, rows: list[dict]) -> str:
-    if got is None:
-        return ""
-    if want.kind == "norm" and got["kind"] != "norm":
-        norm = want.label.split()[0]
-        return (f"replace the table's {norm} by a BatchNormalization() in the same place: right after "
-                f"MAX POOL{norm[-1]}.")
-    if want.kind == "conv" and got["kind"] == "conv":
-        if got["spec"]["groups"] != want.spec["groups"]:
-            if want.label == "CONV3" or want.label == "CONV1":
-                return (f"{want.label} is not split: in the paper it sees all channels of both GPUs. "
-                        "Only CONV2, CONV4 and CONV5 get groups=groups.")
-            return (f"{want.label} is split in two groups: pass groups=groups to CONV2, CONV4 and CONV5. "
-                    "With groups=2 each half of the filters sees only half of the input channels, as on "
-                    "the paper's 2 GPUs.")
-        if got["spec"]["padding"] != want.spec["padding"]:
-            if want.label == "CONV1":
-                return "CONV1 has pad 0: padding='valid'. (227 − 11) / 4 + 1 = 55."
-            return (f"{want.label} keeps the size (pad {(want.spec['kernel_size'][0] - 1) // 2} for a "
-                    f"{want.spec['kernel_size'][0]}×{want.spec['kernel_size'][0]} kernel at stride 1): "
-                    "padding='same'.")
-    if want.kind == "pool" and got["kind"] == "pool" and got["spec"]["pool_size"] != (3, 3):
-        return ("AlexNet's pooling windows are 3×3 at stride 2: they overlap. A 2×2 window gives the "
-                "same sizes here (55 → 27 → 13 → 6), so only the settings show the difference: "
-                "MaxPool2D(pool_size=3, strides=2).")
-    return ""
-
-
-def alexnet_case(func: Callable, groups: int, case: str, num_classes: int = 1000):
-    """Check one call ``build_alexnet((227, 227, 3), num_classes, groups=groups)``; return the model."""
-    name = "build_alexnet"
-    kwargs = {"groups": groups}
-    model = _model(name, func, ((227, 227, 3), num_classes), kwargs, case, (227, 227, 3))
-    compare_layers(name, model, alexnet_rows((227, 227, 3), num_classes, groups), case=case,
-                   hint=_alexnet_hint)
-    _check_nonlinearities(name, model, case)
-    return model
-
-
-def build_alexnet(func: Callable) -> None:
-    """Check ``build_alexnet(input_shape=(227, 227, 3), num_classes=1000, groups=1)``: lecture 001's table."""
-    name = "build_alexnet"
-    require_function(name, func)
-    for groups, case in ((1, "input (227, 227, 3), 1000 classes, groups=1 (one GPU)"),
-                         (2, "input (227, 227, 3), 1000 classes, groups=2 (the paper's two GPUs)")):
-        model = alexnet_case(func, groups, case)
-        expected = sum(r.params for r in alexnet_rows(groups=groups))
-        if model.count_params() != expected:  # unreachable when every row matches; kept as a guard
-            fail(name, case, f"expected {expected:,} weights\ngot      {model.count_params():,}")
-        del model
-    passed(name, 2)
-
-
-# --------------------------------------------------------------------------- model arithmetic
-
-
-def multiply_adds(model) -> list[tuple[str, str, int, int]]:
-    """(layer name, kind, weights, multiply-adds per image) for each Conv2D and Dense layer.
-
-    A Conv2D computes, for each of its H_out·W_out·K outputs, a dot product of
-    F·F·C_in/groups numbers; a Dense layer one of n_in numbers per unit.
-    """
-    out = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind == "Conv2D":
-            h, w, k = layer.output.shape[1:]
-            fh, fw = _pair(layer.kernel_size)
-            c_in = layer.input.shape[-1]
-            out.append((layer.name, "conv", layer.count_params(),
-                        int(h * w * k * fh * fw * c_in // getattr(layer, "groups", 1))))
-        elif kind == "Dense":
-            out.append((layer.name, "fc", layer.count_params(), int(layer.input.shape[-1] * layer.units)))
-    return out
 
 
 # --------------------------------------------------------------------------- exercise: majority vote
@@ -689,3 +486,229 @@ def residual_block(func: Callable) -> None:
     for shape, filters, case in cases:
         residual_case(func, shape, filters, case)
     passed(name, 4 * len(cases))
+
+
+# --------------------------------------------------------------------------- exercise: the Inception module
+
+# GoogLeNet's first two Inception modules (Szegedy et al. 2015, "Going deeper with convolutions", table 1):
+# input channels, then #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj.
+INCEPTION_ARGS = ("c_in", "n1x1", "n3x3_reduce", "n3x3", "n5x5_reduce", "n5x5", "pool_proj")
+INCEPTION_3A = dict(zip(INCEPTION_ARGS, (192, 64, 96, 128, 16, 32, 32)))
+INCEPTION_3B = dict(zip(INCEPTION_ARGS, (256, 128, 128, 192, 32, 96, 64)))
+_INCEPTION_CASES = (
+    ("GoogLeNet's inception (3a)", INCEPTION_3A),
+    ("GoogLeNet's inception (3b)", INCEPTION_3B),
+    ("a small module, every branch a different width", dict(zip(INCEPTION_ARGS, (3, 2, 4, 5, 1, 6, 7)))),
+)
+
+
+def inception_module(x, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, reductions=True,
+                     use_bias=True, pool_projection=None):
+    """GoogLeNet's Inception module on the Keras tensor ``x`` (batch, H, W, c_in) → (batch, H, W, c_out).
+
+    Four branches side by side, concatenated along the channels: a 1×1 convolution; a 3×3 and a 5×5
+    convolution, each after a 1×1 reduction when ``reductions``; 3×3 max pooling at stride 1, followed
+    by a 1×1 projection when ``pool_projection`` (default: ``reductions``, as in the paper's figure 2).
+    All convolutions use ReLU and padding="same", so every branch keeps H × W.
+    """
+    keras = _keras()
+    layers = keras.layers
+    pool_projection = reductions if pool_projection is None else pool_projection
+
+    def conv(t, filters, size):
+        return layers.Conv2D(filters, size, padding="same", activation="relu", use_bias=use_bias)(t)
+
+    b3 = conv(x, n3x3_reduce, 1) if reductions else x
+    b5 = conv(x, n5x5_reduce, 1) if reductions else x
+    pool = layers.MaxPool2D(3, strides=1, padding="same")(x)
+    branches = [conv(x, n1x1, 1), conv(b3, n3x3, 3), conv(b5, n5x5, 5),
+                conv(pool, pool_proj, 1) if pool_projection else pool]
+    return layers.Concatenate()(branches)
+
+
+def inception_count(c_in, *widths, reductions=True, **options) -> int:
+    """Keras' ``count_params()`` of :func:`inception_module` on an 8×8×c_in input (weights do not depend on H, W)."""
+    keras = _keras()
+    x = keras.Input((8, 8, c_in))
+    return int(keras.Model(x, inception_module(x, *widths, reductions=reductions, **options)).count_params())
+
+
+def collect_inception_params(func: Callable, cases=None) -> list[dict]:
+    """Run ``inception_params(**module, reductions=...)`` on each case, both ways; plain data out."""
+    name = "inception_params"
+    require_function(name, func)
+    out = []
+    for label, module in (cases or _INCEPTION_CASES):
+        for reductions in (True, False):
+            case = f"{label}, reductions={reductions}: {module}"
+            got = call(name, func, **module, reductions=reductions, case=case)
+            if isinstance(got, np.integer):
+                got = int(got)
+            out.append({"case": case, "module": dict(module), "reductions": reductions,
+                        "got": got if isinstance(got, (int, float)) and not isinstance(got, bool) else repr(got)})
+    return out
+
+
+def _inception_hint(module: dict, reductions: bool, got: int) -> str:
+    widths = [module[k] for k in INCEPTION_ARGS[1:]]
+    if got == inception_count(module["c_in"], *widths, reductions=reductions, use_bias=False):
+        return "every convolution filter also has a bias: (F·F·C_in + 1)·K weights, not F·F·C_in·K."
+    if reductions and isinstance(got, int) and got > inception_count(module["c_in"], *widths, reductions=True):
+        return ("more weights than Keras counts: "
+                "with reductions the 3×3 and 5×5 convolutions see the outputs of their 1×1 reduce layers "
+                "(n3x3_reduce and n5x5_reduce channels), not the module's c_in input channels; "
+                "and the reduce layers have weights of their own.")
+    if not reductions and got == inception_count(module["c_in"], *widths, reductions=False, pool_projection=True):
+        return ("without reductions the pooling branch has no 1×1 projection: max pooling has no weights, "
+                "and its c_in channels go straight to the concatenation.")
+    if not reductions:
+        return ("without reductions there are three convolutions, all on the c_in input channels: 1×1 with "
+                "n1x1 filters, 3×3 with n3x3, 5×5 with n5x5 (the reduce widths and pool_proj are not used).")
+    return ("add up six convolutions, each (F·F·C_in + 1)·K: 1×1 (n1x1), 1×1 reduce (n3x3_reduce) then 3×3 "
+            "(n3x3), 1×1 reduce (n5x5_reduce) then 5×5 (n5x5), and the pooling branch's 1×1 projection "
+            "(pool_proj) after the max pooling.")
+
+
+def judge_inception_params(collected: list[dict]) -> None:
+    """Compare each collected count with Keras' ``count_params()`` of the same module."""
+    name = "inception_params"
+    for row in collected:
+        module, reductions, got, case = row["module"], row["reductions"], row["got"], row["case"]
+        if not isinstance(got, int):
+            if isinstance(got, float) and got == int(got):
+                fail(name, case, f"expected an int, got the float {got!r}",
+                     "count with integers: `//` or int(...), not `/`.")
+            if got == "None":
+                fail(name, case, "your function returned None.", "did you forget the `return` statement?")
+            fail(name, case, f"expected an int (a number of weights), got {got}",
+                 "return the total number of weights, e.g. `return total`.")
+        expected = inception_count(module["c_in"], *[module[k] for k in INCEPTION_ARGS[1:]], reductions=reductions)
+        if got != expected:
+            fail(name, case, f"expected {expected:,} weights (Keras' count_params())\ngot      {got:,}",
+                 _inception_hint(module, reductions, got))
+
+
+def inception_params(func: Callable, cases=None) -> None:
+    """Check ``inception_params(c_in, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, reductions=True)``."""
+    collected = collect_inception_params(func, cases)
+    judge_inception_params(collected)
+    passed("inception_params", len(collected))
+
+
+# --------------------------------------------------------------------------- exercise: batch normalisation
+
+_BN_CASES = (
+    # (case, x shape, x mean, x std, training, momentum and epsilon given (None: the defaults))
+    ("a batch of 8 feature vectors with 4 features, training=True, momentum=0.9", (8, 4), 3.0, 2.0, True, 0.9),
+    ("the same layer, training=False", (8, 4), 3.0, 2.0, False, 0.9),
+    ("a batch of 4 images 5×5×3, training=True, default momentum and epsilon", (4, 5, 5, 3), -1.0, 0.5, True, None),
+    ("4 images 5×5×3, training=False, default momentum and epsilon", (4, 5, 5, 3), -1.0, 0.5, False, None),
+    ("6 images 2×2×2 with a tiny spread (std 0.01: epsilon matters), training=True, momentum=0.5",
+     (6, 2, 2, 2), 0.0, 0.01, True, 0.5),
+)
+
+
+def collect_batchnorm_forward(func: Callable, cases=None) -> list[dict]:
+    """Run ``batchnorm_forward`` on the fixed cases; return inputs and the student's three outputs as arrays.
+
+    cases: (case, x shape, x mean, x std, training, momentum or None for the defaults) tuples.
+    """
+    name = "batchnorm_forward"
+    require_function(name, func)
+    rng = np.random.default_rng(14)
+    out = []
+    for case, shape, mean, std, training, momentum in (cases or _BN_CASES):
+        c = shape[-1]
+        inputs = {"x": rng.normal(mean, std, shape).astype(np.float32),
+                  "gamma": rng.uniform(0.5, 2.0, c).astype(np.float32),
+                  "beta": rng.normal(0, 1, c).astype(np.float32),
+                  "moving_mean": rng.normal(mean, 1, c).astype(np.float32),
+                  "moving_var": rng.uniform(0.5, 2.0, c).astype(np.float32) * np.float32(std ** 2)}
+        kwargs = {} if momentum is None else {"momentum": momentum, "epsilon": 1e-3}
+        got = call(name, func, *inputs.values(), training, case=case, **kwargs)
+        if isinstance(got, (tuple, list)):
+            got = [np.asarray(g) if isinstance(g, (np.ndarray, np.generic, list, float, int)) else repr(g)
+                   for g in got]
+        else:
+            got = repr(got)
+        out.append({"case": case, **inputs, "training": training,
+                    "momentum": 0.99 if momentum is None else momentum, "epsilon": 1e-3, "got": got})
+    return out
+
+
+def keras_batchnorm(row: dict, training: bool, momentum: float | None = None):
+    """Keras' BatchNormalization on ``row``'s inputs: (output, new moving mean, new moving variance)."""
+    keras = _keras()
+    layer = keras.layers.BatchNormalization(momentum=row["momentum"] if momentum is None else momentum,
+                                            epsilon=row["epsilon"])
+    layer.build(row["x"].shape)
+    layer.set_weights([row["gamma"], row["beta"], row["moving_mean"], row["moving_var"]])
+    y = _numpy(layer(row["x"], training=training))
+    return y, _numpy(layer.moving_mean), _numpy(layer.moving_variance)
+
+
+def _close(a, b) -> bool:
+    return isinstance(a, np.ndarray) and a.shape == np.shape(b) and np.allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+def _bn_output_hint(row: dict, got: np.ndarray) -> str:
+    training = row["training"]
+    if _close(got, keras_batchnorm(row, not training)[0]):
+        if training:
+            return ("in training mode normalise with the mean and variance of THIS batch; the moving "
+                    "averages are only for inference.")
+        return ("in inference mode (training=False) normalise with the moving averages, not the batch's "
+                "own statistics: at test time a prediction must not depend on the other images in the batch.")
+    if training and isinstance(got, np.ndarray) and got.shape == row["x"].shape:
+        axes = tuple(range(got.ndim - 1))
+        per_position = got.ndim > 2 and np.allclose(got.mean(axis=0), row["beta"], atol=1e-4)
+        if per_position or not np.allclose(got.mean(axis=axes), row["beta"], atol=1e-3):
+            return ("each channel (last axis) is normalised over ALL the other axes, batch, height and width: "
+                    "`x.mean(axis=tuple(range(x.ndim - 1)))`, not over one axis.")
+        return ("close, but not Keras: the variance is np.var's (divide by n, as Keras does; not ddof=1), and "
+                "epsilon goes inside the square root: (x − mean) / sqrt(var + epsilon) · gamma + beta.")
+    return "out = gamma · (x − mean) / sqrt(var + epsilon) + beta, per channel (the last axis)."
+
+
+def judge_batchnorm_forward(collected: list[dict]) -> None:
+    """Compare the student's output and moving averages with keras.layers.BatchNormalization's."""
+    name = "batchnorm_forward"
+    for row in collected:
+        case, got, training = row["case"], row["got"], row["training"]
+        if not isinstance(got, list) or len(got) != 3:
+            fail(name, case, f"expected a tuple (out, new_moving_mean, new_moving_var), got {got}",
+                 "return all three: `return out, new_mean, new_var` (in inference mode the moving "
+                 "averages come back unchanged).")
+        for part, what in zip(got, ("out", "new_moving_mean", "new_moving_var")):
+            if not isinstance(part, np.ndarray):
+                fail(name, case, f"{what}: expected a NumPy array, got {part}", "return NumPy arrays.")
+        out, new_mean, new_var = got
+        want_out, want_mean, want_var = keras_batchnorm(row, training)
+        if not _close(out, want_out):
+            expect_array(name, out, want_out, case=case + ": out (Keras' BatchNormalization gives expected)",
+                         hint=_bn_output_hint(row, out), rtol=1e-4, atol=1e-4)
+        for what, mine, want, old in (("new_moving_mean", new_mean, want_mean, row["moving_mean"]),
+                                      ("new_moving_var", new_var, want_var, row["moving_var"])):
+            if _close(mine, want):
+                continue
+            if not training:
+                hint = "inference mode changes nothing: return the moving averages as they came in."
+            elif _close(mine, old):
+                hint = ("training mode updates the moving averages with the batch's statistics; they are "
+                        "what inference will use.")
+            elif _close(mine, keras_batchnorm(row, True, 1 - row["momentum"])[1 if what.endswith("mean") else 2]):
+                hint = ("momentum is the weight of the OLD moving average: new = momentum · moving + "
+                        "(1 − momentum) · batch statistic.")
+            else:
+                hint = ("new = momentum · moving + (1 − momentum) · batch statistic, with the batch's mean and "
+                        "its variance as np.var computes it (divide by n, as Keras does; not ddof=1).")
+            keras_name = "moving_variance" if what.endswith("var") else "moving_mean"
+            expect_array(name, mine, want, case=f"{case}: {what} (Keras' {keras_name} gives expected)",
+                         hint=hint, rtol=1e-4, atol=1e-4)
+
+
+def batchnorm_forward(func: Callable, cases=None) -> None:
+    """Check ``batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon)``."""
+    collected = collect_batchnorm_forward(func, cases)
+    judge_batchnorm_forward(collected)
+    passed("batchnorm_forward", 3 * len(collected))

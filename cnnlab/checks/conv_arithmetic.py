@@ -254,7 +254,7 @@ def conv_output_size(func: Callable, cases=None, too_small=None, hidden: bool = 
             fail(name, case, f"raised {type(err).__name__}: {err}",
                  "raise ValueError (with a message that says the filter is larger than the padded input).")
         fail(name, case, f"expected ValueError, got {got!r}",
-             "when n + 2·p < f there is no valid position: raise ValueError, as Keras does "
+             "when n + 2·p < f there is no valid position: raise ValueError, as Keras does when it builds a layer "
              "(\"Computed output size would be zero or negative\"), instead of returning a size ≤ 0.")
     _done(name, count, hidden)
 

@@ -12,20 +12,6 @@ import keras
 from keras import layers
 """
 
-_MNIST = """\
-def build_mnist_cnn(input_shape=(28, 28, 1), num_classes=10):
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
-        layers.Conv2D(10, 5{conv1}),
-        layers.{pool}(2),
-        layers.Conv2D(20, 5, activation="relu"),
-        layers.MaxPool2D(2),
-        layers.Flatten(),
-        layers.Dense(100, activation="relu"),
-        layers.Dense({out}, activation="softmax"),
-    ])
-"""
-
 _LENET_C5_DENSE = """\
 def build_lenet5(input_shape=(32, 32, 1), num_classes=10):
     return keras.Sequential([
@@ -56,27 +42,34 @@ def build_lenet5(input_shape=(32, 32, 1), num_classes=10):
     ])
 """
 
-_ALEXNET = """\
-def build_alexnet(input_shape=(227, 227, 3), num_classes=1000, groups=1):
-    return keras.Sequential([
-        keras.Input(shape=input_shape),
-        layers.Conv2D(96, 11, strides=4, activation="relu"),
-        layers.MaxPool2D(pool_size={pool}, strides=2),
-        {norm1}
-        layers.Conv2D(256, 5, padding="{pad2}", groups={g2}, activation="relu"),
-        layers.MaxPool2D(pool_size={pool}, strides=2),
-        layers.BatchNormalization(),
-        layers.Conv2D(384, 3, padding="same", groups={g3}, activation="relu"),
-        layers.Conv2D(384, 3, padding="same", groups={g4}, activation="relu"),
-        layers.Conv2D(256, 3, padding="same", groups={g4}, activation="relu"),
-        layers.MaxPool2D(pool_size={pool}, strides=2),
-        layers.Flatten(),
-        layers.Dense(4096, activation="relu"),
-        layers.Dense(4096, activation="relu"),
-        layers.Dense(num_classes, activation="softmax"),
-    ])
+_INCEPTION = """\
+def inception_params(c_in, n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj, reductions=True):
+    def conv(f, c, k):
+        return {conv}
+    if {reduce}:
+        return (conv(1, c_in, n1x1) + conv(1, c_in, n3x3_reduce) + conv(3, {c3}, n3x3)
+                + conv(1, c_in, n5x5_reduce) + conv(5, {c5}, n5x5) + conv(1, c_in, pool_proj))
+    return conv(1, c_in, n1x1) + conv(3, c_in, n3x3) + conv(5, c_in, n5x5){pool}
 """
-_ALEXNET_OK = dict(pool=3, norm1="layers.BatchNormalization(),", pad2="same", g2="groups", g3=1, g4="groups")
+_INCEPTION_OK = dict(conv="(f * f * c + 1) * k", reduce="reductions", c3="n3x3_reduce", c5="n5x5_reduce", pool="")
+
+_BN = """\
+def batchnorm_forward(x, gamma, beta, moving_mean, moving_var, training, momentum=0.99, epsilon=1e-3):
+    axes = {axes}
+    if {use_batch}:
+        mean, var = x.mean(axis=axes), x.var(axis=axes{ddof})
+        new_mean = {new_mean}
+        new_var = {new_var}
+    else:
+        mean, var = moving_mean, moving_var
+        new_mean, new_var = moving_mean, moving_var
+    if {use_moving}:
+        mean, var = moving_mean, moving_var
+    return gamma * (x - mean) / np.sqrt(var + epsilon) + beta, new_mean, new_var
+"""
+_BN_OK = dict(axes="tuple(range(x.ndim - 1))", use_batch="training", ddof="", use_moving="False",
+              new_mean="momentum * moving_mean + (1 - momentum) * mean",
+              new_var="momentum * moving_var + (1 - momentum) * var")
 
 _BLOCK = """\
 def residual_block(x, filters):
@@ -95,16 +88,6 @@ _BLOCK_OK = dict(pad="same", project="x.shape[-1] != filters",
                  out='return layers.Activation("relu")(layers.Add()([y, shortcut]))')
 
 MUTANTS = {
-    "build_mnist_cnn": [
-        {"why": "copies the slide's typo: 100 output units", "expect": "typo",
-         "source": _MNIST.format(conv1=', activation="relu"', pool="MaxPool2D", out=100)},
-        {"why": "pads the first convolution (28×28 output)", "expect": "padding='valid'",
-         "source": _MNIST.format(conv1=', padding="same", activation="relu"', pool="MaxPool2D", out="num_classes")},
-        {"why": "forgets the first activation", "expect": "no activation",
-         "source": _MNIST.format(conv1="", pool="MaxPool2D", out="num_classes")},
-        {"why": "average pooling instead of max pooling", "expect": "maximum",
-         "source": _MNIST.format(conv1=', activation="relu"', pool="AveragePooling2D", out="num_classes")},
-    ],
     "build_lenet5": [
         {"why": "C5 as Flatten + Dense(120), the common PyTorch version", "expect": "C5 is a convolution",
          "source": _LENET_C5_DENSE},
@@ -127,17 +110,28 @@ MUTANTS = {
                     "def majority_vote(predictions):\n"
                     "    return np.array([Counter(col.tolist()).most_common(1)[0][0] for col in predictions.T])\n")},
     ],
-    "build_alexnet": [
-        {"why": "ignores groups (one-GPU network every time)", "expect": "pass groups=groups",
-         "source": _ALEXNET.format(**{**_ALEXNET_OK, "g2": 1, "g4": 1})},
-        {"why": "2×2 pooling windows", "expect": "overlap",
-         "source": _ALEXNET.format(**{**_ALEXNET_OK, "pool": 2})},
-        {"why": "no padding in CONV2", "expect": "padding='same'",
-         "source": _ALEXNET.format(**{**_ALEXNET_OK, "pad2": "valid"})},
-        {"why": "leaves NORM1 out", "expect": "BatchNormalization() in the same place",
-         "source": _ALEXNET.format(**{**_ALEXNET_OK, "norm1": ""})},
-        {"why": "splits CONV3 too", "expect": "CONV3 is not split",
-         "source": _ALEXNET.format(**{**_ALEXNET_OK, "g3": "groups"})},
+    "inception_params": [
+        {"why": "forgets the biases", "expect": "bias",
+         "source": _INCEPTION.format(**{**_INCEPTION_OK, "conv": "f * f * c * k"})},
+        {"why": "3×3 and 5×5 on all input channels even with reductions", "expect": "reduce layers",
+         "source": _INCEPTION.format(**{**_INCEPTION_OK, "c3": "c_in", "c5": "c_in"})},
+        {"why": "keeps the pooling projection without reductions", "expect": "max pooling has no weights",
+         "source": _INCEPTION.format(**{**_INCEPTION_OK, "pool": " + conv(1, c_in, pool_proj)"})},
+    ],
+    "batchnorm_forward": [
+        {"why": "uses the batch statistics in inference mode too", "expect": "moving averages, not the batch",
+         "source": _BN.format(**{**_BN_OK, "use_batch": "True"})},
+        {"why": "normalises with the moving averages in training mode", "expect": "THIS batch",
+         "source": _BN.format(**{**_BN_OK, "use_moving": "True"})},
+        {"why": "normalises each position over the batch only (axis 0)", "expect": "ALL the other axes",
+         "source": _BN.format(**{**_BN_OK, "axes": "0"})},
+        {"why": "the unbiased variance (ddof=1)", "expect": "ddof=1",
+         "source": _BN.format(**{**_BN_OK, "ddof": ", ddof=1"})},
+        {"why": "momentum on the batch statistic", "expect": "weight of the OLD",
+         "source": _BN.format(**{**_BN_OK, "new_mean": "(1 - momentum) * moving_mean + momentum * mean",
+                                 "new_var": "(1 - momentum) * moving_var + momentum * var"})},
+        {"why": "forgets to update the moving averages", "expect": "updates the moving averages",
+         "source": _BN.format(**{**_BN_OK, "new_mean": "moving_mean", "new_var": "moving_var"})},
     ],
     "residual_block": [
         {"why": "no shortcut at all (a plain block)", "expect": "Add the shortcut",
