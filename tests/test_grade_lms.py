@@ -10,7 +10,8 @@ import csv
 
 import pytest
 
-from cnnlab import cli, nbgrader_api
+from cnnlab import cli
+from cnnlab.grade import nbgrader_api
 from cnnlab.grade import lms
 
 pytestmark = pytest.mark.nbgrader

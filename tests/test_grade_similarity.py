@@ -18,7 +18,8 @@ import pytest
 import instructor_tools as it
 import nbtools
 import similarity_class as sc
-from cnnlab import cli, grading, release
+from cnnlab import cli, release
+from cnnlab.grade import grading
 from cnnlab.grade import similarity
 
 AID = "01_knn"
