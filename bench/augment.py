@@ -1,12 +1,12 @@
-"""Benchmark: notebook 7's controlled experiment, with the training budget as the variable.
+"""Benchmark: notebook 8's controlled experiment, with the training budget as the variable.
 
 Usage: ``CNNLAB_DATA=../shared/data python bench/augment.py [--epochs 10 40] [--seeds 0 1 2]``
 (or online, without CNNLAB_DATA).
 
-Notebook 7 trains its small CNN for 10 epochs with and without augmentation and finds that
+Notebook 8 trains its small CNN for 10 epochs with and without augmentation and finds that
 augmentation narrows the gap but lowers test accuracy: the network underfits. Its text says that
 with a longer training augmentation pays off. This script runs the notebook's own experiment --
-``build_augmenter`` and ``build_augmented_cnn`` from ``solutions/07_augmentation.ipynb`` and its
+``build_augmenter`` and ``build_augmented_cnn`` from ``solutions/08_augmentation.ipynb`` and its
 ``run`` function, on the same 2,000 training and 1,000 test images -- for each number of epochs and
 seed, and prints, from one run, the mean ± standard deviation of training accuracy, test accuracy and
 the gap, the paired change that augmentation makes (same seed, same initial weights), and the CPU time.
@@ -27,7 +27,7 @@ import numpy as np
 from cnnlab import datasets, runtime, training
 from cnnlab.grade import grading
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "07_augmentation.ipynb"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "solutions" / "08_augmentation.ipynb"
 PRELUDE = "from keras import layers\n"
 QUANTITIES = {"train": "training accuracy", "test": "test accuracy", "gap": "gap (train − test)"}
 

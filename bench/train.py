@@ -7,14 +7,14 @@ From one run, on the same CIFAR-10 subset (5,000 training and 1,000 test images,
 it trains three architectures the same way and prints, for each, the test accuracy, the wall time and
 CPU time of training, the accuracy per CPU-second, and that figure as a ratio against the tutorial's:
 
-* notebook 5's CNN: ``build_cnn`` from ``solutions/05_keras_cnn.ipynb`` (recompiled with the recipe);
-* LeNet-5: ``build_lenet5`` from ``solutions/06_case_studies.ipynb``;
+* notebook 6's CNN: ``build_cnn`` from ``solutions/06_keras_cnn.ipynb`` (recompiled with the recipe);
+* LeNet-5: ``build_lenet5`` from ``solutions/07_case_studies.ipynb``;
 * the TensorFlow CNN tutorial's network (https://www.tensorflow.org/tutorials/images/cnn):
   Conv 32 → pool → Conv 64 → pool → Conv 64 → Flatten → Dense 64 → Dense 10, 122,570 weights.
 
 Recipes (the same for all three models in a run):
 
-* ``course`` (default), the one notebooks 5 and 6 use: pixels standardised per colour channel,
+* ``course`` (default), the one notebooks 6 and 7 use: pixels standardised per colour channel,
   Adam with a learning rate decaying from 0.002 to 0 along a cosine, batches of 64;
 * ``tutorial``, the tutorial's own: pixels divided by 255, Adam at 0.001, batches of 32.
 
@@ -65,13 +65,13 @@ def tutorial_cnn(keras, input_shape=(32, 32, 3), num_classes=10):
 def builders(keras) -> dict:
     """name → function(input_shape, num_classes) returning a Keras model, for every model found."""
     found = {}
-    nb5 = SOLUTIONS / "05_keras_cnn.ipynb"
+    nb5 = SOLUTIONS / "06_keras_cnn.ipynb"
     if nb5.is_file():
         build_cnn = grading.answer_namespace(nb5, prelude=PRELUDE, np=np)["build_cnn"]
-        found["notebook 5 CNN"] = lambda shape, n: build_cnn(shape, n)
+        found["notebook 6 CNN"] = lambda shape, n: build_cnn(shape, n)
     else:
-        print(f"{nb5} not found: notebook 5's CNN is left out.")
-    found["LeNet-5"] = grading.answer_namespace(SOLUTIONS / "06_case_studies.ipynb", prelude=PRELUDE,
+        print(f"{nb5} not found: notebook 6's CNN is left out.")
+    found["LeNet-5"] = grading.answer_namespace(SOLUTIONS / "07_case_studies.ipynb", prelude=PRELUDE,
                                                 np=np)["build_lenet5"]
     found["TF tutorial CNN"] = lambda shape, n: tutorial_cnn(keras, shape, n)
     return found
@@ -104,7 +104,7 @@ def compile_with(keras, model, recipe: str, epochs: int, n_train: int) -> int:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--epochs", type=int, default=9, help="epochs for every model (default 9, as notebook 5 trains)")
+    parser.add_argument("--epochs", type=int, default=9, help="epochs for every model (default 9, as notebook 6 trains)")
     parser.add_argument("--recipe", choices=("course", "tutorial"), default="course",
                         help="training recipe, the same for every model (default: course)")
     parser.add_argument("--seed", type=int, default=0)

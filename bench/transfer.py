@@ -1,9 +1,9 @@
-"""Benchmark: transfer learning against training from scratch on notebook 8's offline task, across label budgets.
+"""Benchmark: transfer learning against training from scratch on notebook 9's offline task, across label budgets.
 
 Usage: ``CNNLAB_DATA=../shared/data python bench/transfer.py [--budgets 50 200 all] [--seeds 3]``
 (or online, without CNNLAB_DATA: CIFAR-10 is then downloaded; the base is still the offline one).
 
-From one run, on CIFAR-10 split as in notebook 8 (:mod:`cnnlab.backbones`): task A, 8 classes, and task B,
+From one run, on CIFAR-10 split as in notebook 9 (:mod:`cnnlab.backbones`): task A, 8 classes, and task B,
 cat vs dog. It pre-trains the small base on task A once (seed 0), then for each label budget (labelled
 training images per class of task B) and each seed trains the three methods of the notebook with
 ``backbones.run_task_b`` and its recipe (the same number of gradient steps for every method and budget):
@@ -33,7 +33,7 @@ from cnnlab import backbones, datasets, runtime
 from cnnlab.grade import grading
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
-NOTEBOOK = SOLUTIONS / "08_transfer_learning.ipynb"
+NOTEBOOK = SOLUTIONS / "09_transfer_learning.ipynb"
 
 PRELUDE = """\
 from cnnlab import runtime

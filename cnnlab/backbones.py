@@ -1,4 +1,4 @@
-"""Pre-trained bases for notebook 8 (transfer learning) and ``bench/transfer.py``.
+"""Pre-trained bases for notebook 9 (transfer learning) and ``bench/transfer.py``.
 
 Lecture 002's recipe: pre-train a network on task A, remove its top, freeze the
 base, train a new top on task B with little data, then optionally fine-tune the

@@ -13,7 +13,7 @@ from needs import unavailable
 
 matplotlib.use("Agg")
 
-# Notebook 8 and bench/transfer.py download MobileNetV2's ImageNet weights when they can. The tests
+# Notebook 9 and bench/transfer.py download MobileNetV2's ImageNet weights when they can. The tests
 # always take the offline path (a base pre-trained on CIFAR-10's task A), so that they run the same with
 # or without internet; notebook kernels started by the tests inherit this.
 os.environ["CNNLAB_OFFLINE"] = "1"

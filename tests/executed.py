@@ -1,7 +1,7 @@
 """Each solution notebook runs in full mode once per test run, whichever test asks first.
 
 Training is the suite's largest cost. The execution test and the tests that check what a notebook's
-training achieved (notebook 6's first CNN reaches 55 %, ...) used to train the same models again
+training achieved (notebook 7's first CNN reaches 55 %, ...) used to train the same models again
 each. Now a notebook runs once, with *probe* cells appended that print what those tests need as
 one JSON line; the executed notebook and its probes are kept for the rest of the run, shared by
 pytest-xdist's workers through a file lock.
@@ -25,12 +25,18 @@ import nbtools
 PROBE_MARK = "PROBE "
 # nb_id → code run after the notebook's last cell, in its kernel: it prints PROBE {json}.
 PROBES = {
-    "05_keras_cnn": (
+    "06_keras_cnn": (
         "import json\n"
         "_accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(axis=1) == y_test))\n"
         "print('PROBE ' + json.dumps({'test_accuracy': _accuracy, 'epochs': len(history.history['loss']),\n"
         "      'n_train': len(x_train), 'n_test': len(x_test), 'seconds': history.seconds,\n"
         "      'cpu_seconds': history.cpu_seconds}))"
+    ),
+    "07_case_studies": (
+        "import json\n"
+        "print('PROBE ' + json.dumps({'mnist_accuracy': float(mnist_accuracy), 'mnist_epochs': mnist_epochs,\n"
+        "      'mnist_shape': list(x_mnist.shape), 'mnist_seconds': history_mnist.seconds, 'seeds': list(seeds),\n"
+        "      'depth_runs': {k: [[float(x) for x in run] for run in v] for k, v in depth_runs.items()}}))"
     ),
 }
 

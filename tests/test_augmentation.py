@@ -1,4 +1,4 @@
-"""Notebook 7's checks and the Keras facts its text states.
+"""Notebook 8's checks and the Keras facts its text states.
 
 * The checks accept other correct answers than the notebook's own: coins drawn
   another way, vectorised crops, Keras' order of clipping, truncation instead of
@@ -8,7 +8,7 @@
 * The Keras 3 behaviour the notebook describes (RandomCrop: one offset per
   batch and no crop when training=False; RandomContrast(f) draws c from 1 to
   1 + f only). If a Keras release changes it, these tests say which paragraph
-  of notebook 7 to update.
+  of notebook 8 to update.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cnnlab import runtime
 from cnnlab.checks import CheckError
 from cnnlab.checks import augmentation as check
 
-NB_ID = "07_augmentation"
+NB_ID = "08_augmentation"
 
 
 @pytest.fixture(scope="module")
@@ -119,14 +119,14 @@ def test_keras_random_crop_one_offset_per_batch_and_no_crop_at_inference(keras):
     x = np.random.default_rng(0).random((1, 40, 40, 3)).astype(np.float32).repeat(4, axis=0)
     crop = keras.layers.RandomCrop(32, 32, seed=0)
     train = keras.ops.convert_to_numpy(crop(x, training=True))
-    assert all(np.array_equal(t, train[0]) for t in train), "notebook 7: RandomCrop now crops per image"
+    assert all(np.array_equal(t, train[0]) for t in train), "notebook 8: RandomCrop now crops per image"
     assert tuple(crop(x, training=False).shape) == (4, 40, 40, 3), (
-        "notebook 7: RandomCrop now crops at inference (keras#21868 fixed): update part 2's text; "
+        "notebook 8: RandomCrop now crops at inference (keras#21868 fixed): update part 2's text; "
         "the CenterCrop after it is then harmless")
 
 
 def test_keras_random_contrast_single_factor_only_raises_contrast(keras):
-    assert keras.layers.RandomContrast(0.2).factor == (0, 0.2), "notebook 7: RandomContrast's factor changed"
+    assert keras.layers.RandomContrast(0.2).factor == (0, 0.2), "notebook 8: RandomContrast's factor changed"
     assert keras.layers.RandomContrast((0.2, 0.2)).factor == (0.2, 0.2)
 
 

@@ -1,4 +1,4 @@
-"""bench/augment.py runs notebook 7's own experiment: it must still find the notebook's functions."""
+"""bench/augment.py runs notebook 8's own experiment: it must still find the notebook's functions."""
 
 from __future__ import annotations
 

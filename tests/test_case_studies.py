@@ -1,10 +1,9 @@
-"""Notebook 6 on the real data: LeNet-5 reaches at least 97 % validation accuracy on MNIST, and the
+"""Notebook 7 on the real data: LeNet-5 reaches at least 97 % validation accuracy on MNIST, and the
 degradation experiment shows what the notebook says; plus the two-phase Keras checks of its new exercises.
 
-The model is the solution notebook's own ``build_lenet5``, prepared and trained by the notebook's own
-``prepare`` and ``train`` functions (taken out of its code cells), with the notebook's settings:
-8,000 training and 2,000 validation digits padded to 32×32, 5 epochs, seed 0 (and seed 1, to show the
-target does not hang on one lucky seed). About 30 s per seed on 2 CPU cores.
+Both read the solution notebook's own full-mode run (tests/executed.py), shared with the execution
+test, so nothing is trained twice: LeNet-5 on 8,000 training and 2,000 validation digits padded to
+32×32, 5 epochs, seed 0; the degradation experiment over seeds 0–2.
 """
 
 from __future__ import annotations
@@ -14,12 +13,12 @@ import numpy as np
 import pytest
 
 import nbtools
-from cnnlab import datasets, training
+from cnnlab import training
 from cnnlab.grade import grading
 
 pytestmark = pytest.mark.data  # MNIST: the real data (CNNLAB_DATA)
 
-NB_ID = "06_case_studies"
+NB_ID = "07_case_studies"
 MNIST_EPOCHS = 5  # as the notebook's full mode
 
 
@@ -35,51 +34,27 @@ def _notebook_namespace() -> dict:
     return ns
 
 
-@pytest.fixture(scope="module")
-def mnist(real_data):
-    return datasets.load_mnist(n_train=8000, n_test=2000, seed=0, data_dir=real_data)
+def test_lenet5_reaches_97_percent_on_mnist(executed_notebook):
+    probe = executed_notebook(NB_ID).probe  # the execution test's full-mode run: LeNet-5 trained once
+    assert "error" not in probe, probe
+    assert probe["mnist_shape"] == [8000, 32, 32, 1] and probe["mnist_epochs"] == MNIST_EPOCHS
+    accuracy = probe["mnist_accuracy"]
+    print(f"\nLeNet-5 on MNIST, seed 0: validation accuracy {accuracy:.2%} after {MNIST_EPOCHS} epochs, "
+          f"{probe['mnist_seconds']:.0f} s")
+    assert accuracy >= 0.97, f"{accuracy:.2%} < 97 %"
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_lenet5_reaches_97_percent_on_mnist(mnist, seed):
-    ns = _notebook_namespace()
-    x_train, mean, std = ns["prepare"](mnist.x_train, pad=2)
-    x_val, _, _ = ns["prepare"](mnist.x_test, mean, std, pad=2)
-    assert x_train.shape == (8000, 32, 32, 1) and x_val.shape == (2000, 32, 32, 1)
-    training.seed(seed)
-    model = ns["build_lenet5"]((32, 32, 1), 10)
-    history = ns["train"](model, x_train, mnist.y_train, (x_val, mnist.y_test), MNIST_EPOCHS,
-                          seed=seed, log=False)
-    accuracy = history.history["val_accuracy"][-1]
-    print(f"\nLeNet-5 on MNIST, seed {seed}: validation accuracy {accuracy:.2%} after {MNIST_EPOCHS} "
-          f"epochs, {history.seconds:.0f} s")
-    assert accuracy >= 0.97, f"seed {seed}: {accuracy:.2%} < 97 %"
-
-
-# The notebook's degradation experiment, with its full-mode settings: on every seed the deeper plain network
-# fits its training digits worse than the shallow one, and the residual network of the same depth does not.
-DEPTH_SEEDS, DEPTH_DIGITS, DEPTH_EPOCHS = (0, 1, 2), 1200, 2
-
-
-def test_degradation_experiment_shows_on_every_seed(mnist):
-    ns = _notebook_namespace()
-    grading.notebook_functions(nbtools.SOLUTIONS / f"{NB_ID}.ipynb", ["block_net"], ns)
-    # as the notebook: standardised with the padded training set's statistics, then cropped back to 28×28
-    x_train, mean, std = ns["prepare"](mnist.x_train, pad=2)
-    x_val, _, _ = ns["prepare"](mnist.x_test, mean, std, pad=2)
-    x_train, x_val = x_train[:DEPTH_DIGITS, 2:-2, 2:-2], x_val[:, 2:-2, 2:-2]
-    nets = {"plain 4": (1, False), "plain 14": (6, False), "residual 14": (6, True)}
-    for seed in DEPTH_SEEDS:
-        loss = {}
-        for name, (n_blocks, shortcut) in nets.items():
-            training.seed(seed)
-            model = ns["block_net"](n_blocks, shortcut)
-            history = ns["train"](model, x_train, mnist.y_train[:DEPTH_DIGITS], (x_val, mnist.y_test),
-                                  DEPTH_EPOCHS, seed=seed, log=False)
-            loss[name] = history.history["loss"][-1]
+def test_degradation_experiment_shows_on_every_seed(executed_notebook):
+    """On every seed the deeper plain network fits its training digits worse than the shallow one, and the
+    residual network of the same depth does not (the notebook's full-mode run, read from its probe)."""
+    probe = executed_notebook(NB_ID).probe
+    assert probe["seeds"] == [0, 1, 2]
+    runs = probe["depth_runs"]
+    for i, seed in enumerate(probe["seeds"]):
+        loss = {name: runs[name][i][0] for name in runs}
         print(f"\nseed {seed}: " + ", ".join(f"{name} {value:.3f}" for name, value in loss.items()))
-        assert loss["plain 14"] > loss["plain 4"], f"seed {seed}: no degradation {loss}"
-        assert loss["residual 14"] < loss["plain 14"], f"seed {seed}: the shortcut did not help {loss}"
+        assert loss["plain, 14 layers"] > loss["plain, 4 layers"], f"seed {seed}: no degradation {loss}"
+        assert loss["residual, 14 layers"] < loss["plain, 14 layers"], f"seed {seed}: the shortcut did not help {loss}"
 
 
 def test_shortcut_adds_no_weights():

@@ -1,4 +1,4 @@
-"""Notebook 5's first CNN reaches its training target on the shared CIFAR-10 subset.
+"""Notebook 6's first CNN reaches its training target on the shared CIFAR-10 subset.
 
 The test reads the solution notebook's own full-mode run (tests/executed.py: the
 execution test's run, so the model is trained once per test run): the recipe
@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.data
 
-NB_ID = "05_keras_cnn"
+NB_ID = "06_keras_cnn"
 TARGET = 0.55
 
 

@@ -1,4 +1,4 @@
-"""Notebook 9 (representation learning): the checks' references, and the notebook's claims on the real data.
+"""Notebook 10 (representation learning): the checks' references, and the notebook's claims on the real data.
 
 * The references in ``cnnlab.checks.representation_learning`` agree with NumPy (one-hot, distances, PCA
   up to sign), so the checks compare students with the right answers.
@@ -20,7 +20,7 @@ from cnnlab import datasets, training
 from cnnlab.grade import grading
 from cnnlab.checks import representation_learning as check
 
-NB_ID = "09_representation_learning"
+NB_ID = "10_representation_learning"
 
 
 def test_one_hot_reference_is_the_identity_rows():

@@ -1,4 +1,4 @@
-"""cnnlab.backbones (notebook 8 and bench/transfer.py): the task split, both paths of load_backbone, the task-B runs.
+"""cnnlab.backbones (notebook 9 and bench/transfer.py): the task split, both paths of load_backbone, the task-B runs.
 
 The online path cannot download anything here (no internet), so its code is tested with the same
 architecture untrained (``weights=None``), and the fallback with a download that fails on purpose.
@@ -14,7 +14,7 @@ import nbtools
 from cnnlab import backbones, datasets
 from cnnlab.grade import grading
 
-NB_ID = "08_transfer_learning"
+NB_ID = "09_transfer_learning"
 
 
 def _task(n_classes: int, per_class: int, seed: int = 0, shape=(32, 32, 3)) -> backbones.Task:

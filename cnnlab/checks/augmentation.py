@@ -1,4 +1,4 @@
-"""Checks for notebook 7: data augmentation in NumPy and with Keras preprocessing layers.
+"""Checks for notebook 8: data augmentation in NumPy and with Keras preprocessing layers.
 
 The NumPy exercises draw random numbers, and a correct answer may draw them in
 any order (``rng.random(n) < 0.5`` or ``rng.integers(0, 2, n)``), so these
@@ -619,7 +619,7 @@ def build_augmented_cnn_case(func: Callable, input_shape: Sequence[int], num_cla
             fail(name, case_none, f"layer {i + 1} (Conv2D) has no ReLU.", "`Conv2D(..., activation=\"relu\")`.")
         if kind == "Dense" and getattr(layer.activation, "__name__", "") != "linear":
             fail(name, case_none, "the last Dense layer has an activation.",
-                 "the network outputs logits: `Dense(num_classes)` without activation, as in notebook 5.")
+                 "the network outputs logits: `Dense(num_classes)` without activation, as in notebook 6.")
         if kind == "Rescaling" and not (np.isclose(layer.scale, 2) and np.isclose(layer.offset, -1)):
             fail(name, case_none, f"Rescaling has scale={layer.scale}, offset={layer.offset}.",
                  "map 0..1 to −1..1: `Rescaling(2.0, offset=-1.0)`.")

@@ -1,4 +1,4 @@
-"""Checks for notebook 6: case studies, from LeNet-5 to Inception, batch normalisation and ResNet.
+"""Checks for notebook 7: case studies, from LeNet-5 to Inception, batch normalisation and ResNet.
 
 The LeNet-5 check builds the student's network and compares it, layer by
 layer, with the notebook's table: the kind of layer, its settings (filters,

@@ -1,4 +1,4 @@
-"""Checks for notebook 5: Keras Conv2D and MaxPool2D, and a first CNN.
+"""Checks for notebook 6: Keras Conv2D and MaxPool2D, and a first CNN.
 
 The checks compare the student's Keras layers and models with NumPy
 references: a cross-correlation with TensorFlow's padding rules, the full

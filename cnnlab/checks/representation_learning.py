@@ -1,4 +1,4 @@
-"""Checks for notebook 9: one-hot vectors, distance concentration, PCA and a convolutional autoencoder.
+"""Checks for notebook 10: one-hot vectors, distance concentration, PCA and a convolutional autoencoder.
 
 The references are the libraries': ``keras.utils.to_categorical`` for one-hot
 vectors, ``scipy.spatial.distance.cdist`` for distances, and

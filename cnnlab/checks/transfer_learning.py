@@ -1,4 +1,4 @@
-"""Checks for notebook 8: transfer learning (a frozen base, a new head, fine-tuning, features).
+"""Checks for notebook 9: transfer learning (a frozen base, a new head, fine-tuning, features).
 
 The checks build small bases of their own (:func:`tiny_base`: convolution →
 BatchNormalization → ReLU blocks with random weights and random BatchNorm

@@ -1,4 +1,4 @@
-"""Plausible wrong answers for notebook 7, each with a fragment its message must contain.
+"""Plausible wrong answers for notebook 8, each with a fragment its message must contain.
 
 MUTANTS maps the grade_id of an answer cell to a list of wrong versions; the
 test cell ``<grade_id>_test`` must fail on each, with a message that helps.
