@@ -92,10 +92,9 @@ def render_check_error(err: BaseException) -> list[str]:
     """The lines a notebook shows for a failed check (see the module docstring)."""
     lines: list[str] = []
     cause = err.__cause__
-    if cause is not None:
-        lines.append("Your code raised an error:")
+    if cause is not None:  # where it went wrong; what went wrong is in the check's own message
+        lines.append("Your code raised an error here:")
         lines += student_frames(cause)
-        lines.append(error_line(cause))
         lines.append("")
     lines += ["✘ " + line if i == 0 else line for i, line in enumerate(str(err).splitlines())]
     return lines

@@ -87,7 +87,7 @@ def call(name: str, func: Callable, *args: Any, case: str = "", **kwargs: Any) -
         raise
     except Exception as err:  # show the student's own error, with the case that caused it
         fail(name, f"{case or 'your function'} raised {type(err).__name__}",
-             f"your function was called with: {_describe_args(args, kwargs)}",
+             f"{type(err).__name__}: {err}\nyour function was called with: {_describe_args(args, kwargs)}",
              "the traceback above points at the line in your function that failed.", cause=err)
         raise  # unreachable; keeps type checkers happy
     for before, after in zip(args, copies):
