@@ -23,9 +23,9 @@ from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade.course import load_state
 from cnnlab.grade.sandbox import SandboxUnavailable, check_available
+from needs import unavailable
 
 pytestmark = pytest.mark.nbgrader
-pytest.importorskip("distributed", reason="Dask distributed is not installed: pip install 'dask[distributed]'")
 BIN = Path(sys.executable).parent
 LIMITS = ag.Limits(cell_timeout=20, submission_timeout=120, memory_mb=2048, threads=1)
 SLOW = "import time\ntime.sleep(4)\n"
@@ -48,7 +48,7 @@ def cluster(tmp_path):
     try:
         check_available()
     except SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = {"scheduler": _start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],

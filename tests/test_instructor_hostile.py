@@ -18,6 +18,7 @@ from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade import feedback, report
 from cnnlab.grade.sandbox import SandboxUnavailable, check_available
+from needs import unavailable
 
 pytestmark = pytest.mark.nbgrader
 
@@ -30,7 +31,7 @@ def graded(tmp_path_factory):
     try:
         check_available()
     except SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     root = tmp_path_factory.mktemp("hostile")
     it.tiny_source(root / "solutions" / f"{it.TINY}.ipynb")
     course = root / "course"

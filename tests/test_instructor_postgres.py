@@ -22,6 +22,7 @@ from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade import report
 from cnnlab.grade.sandbox import SandboxUnavailable, check_available
+from needs import unavailable
 
 pytestmark = pytest.mark.nbgrader
 
@@ -38,8 +39,11 @@ def _pg_bin() -> Path | None:
 def pg_url():
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
-    pytest.importorskip("psycopg", reason="the psycopg driver is not installed: pip install 'psycopg[binary]'")
+        unavailable("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
+    try:
+        import psycopg  # noqa: F401  (the driver nbgrader's PostgreSQL URL loads)
+    except ImportError:
+        unavailable("the psycopg driver is not installed: pip install 'psycopg[binary]'")
     root = Path(tempfile.mkdtemp(prefix="cnnlab-pg-"))
     os.chmod(root, 0o755)
     user = {}
@@ -66,7 +70,7 @@ def test_grade_into_postgresql(pg_url, tmp_path):
     try:
         check_available()
     except SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     it.tiny_source(tmp_path / "solutions" / f"{it.TINY}.ipynb")
     course = tmp_path / "course"
     release.build_course(tmp_path / "solutions", course, [it.TINY], **{"CourseDirectory.db_url": pg_url})

@@ -12,6 +12,7 @@ import tempfile
 import pytest
 
 from cnnlab.grade import sandbox
+from needs import unavailable
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def run_in_sandbox():
     try:
         sandbox.check_available()
     except sandbox.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     secret_dir = tempfile.mkdtemp(prefix="cnnlab-secret-")
     with open(os.path.join(secret_dir, "hidden.txt"), "w") as f:
         f.write("hidden tests")
@@ -93,7 +94,7 @@ def kernel_sandbox():
     try:
         sandbox.check_available()
     except sandbox.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     made = []
 
     def run(code: str, **traits):
@@ -173,7 +174,7 @@ def test_leftovers_of_a_killed_grader_are_swept():
     try:
         sandbox.check_available()
     except sandbox.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     code = ("import os, sys\nfrom cnnlab.grade import sandbox\nkm = sandbox.SandboxKernelManager(memory_mb=256)\n"
             "km.sandboxed(['true'])\nprint(km._ipc_dir)\n"
             "print(' '.join(str(d) for d in km._group.dirs) if km._group else '')\nsys.stdout.flush()\nos._exit(0)")

@@ -22,6 +22,7 @@ import pytest
 import instructor_tools as it
 from cnnlab import release
 from cnnlab.grade import sandbox
+from needs import unavailable
 
 pytestmark = pytest.mark.nbgrader
 PACKAGE = Path(sandbox.__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ def tmp_env():
     try:
         sandbox.check_available()
     except sandbox.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     root = Path(tempfile.mkdtemp(prefix="cnnlab-ci-", dir="/tmp"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -83,7 +84,7 @@ def test_broken_kernel_environment_refuses_to_grade(tmp_path):
     try:
         sandbox.check_available()
     except sandbox.SandboxUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
     spec = tmp_path / "kernels" / "bare"
     spec.mkdir(parents=True)
     # The system interpreter, without the course's environment: no numpy, no cnnlab.
