@@ -24,7 +24,8 @@ from needs import unavailable
 pytestmark = pytest.mark.nbgrader
 
 # A 1x1 PNG: the student's ordinary image output must survive.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
+                       "AAAABJRU5ErkJggg==")
 PNG_B64 = base64.b64encode(PNG).decode()
 
 HOSTILE_ADD = (

@@ -15,7 +15,9 @@ import instructor_tools as it
 import nbtools
 from cnnlab.grade import report, static_rules
 
-KNN_IMPORT = "from cnnlab.checks import knn as check"
+# The release's own imports and uses of checks modules (as notebook 5 binds notebook 2's as `lectures`).
+GIVEN = ("from cnnlab.checks import knn as check\nfrom cnnlab.checks import convolution as lectures\n"
+         "check.knn_predict\nlectures.EXAMPLES")
 
 # (answer code for the `add` cell, the construct the flag must name)
 CONSTRUCTS = [
@@ -47,6 +49,9 @@ CONSTRUCTS = [
     ("def add(a, b):\n    return check._l2_matrix(a, b)", "line 2: cnnlab internals: check._l2_matrix"),
     ("def add(a, b):\n    return check.reference_pool(a, b)", "line 2: cnnlab internals: check.reference_pool"),
     ("check.knn_predict = lambda f: None", "line 1: changes check.knn_predict"),
+    ("x = lectures.correlate_multi", "line 1: cnnlab internals: lectures.correlate_multi"),
+    ("from cnnlab.checks import knn as lectures", "line 1: cnnlab internals: cnnlab.checks.knn as lectures"),
+    ("x = " + "-" * 100_000 + "1", "line 0: could not be analysed (nested too deeply)"),
     ("class Anything:\n    def __getattr__(self, n):\n        return print\ncheck = Anything()",
      "line 4: rebinds check"),
 ]
@@ -57,6 +62,8 @@ HONEST = [
     "from cnnlab import datasets, viz\nx = datasets.load_mnist",
     "import numpy as np\nimport sys\nprint(sys.version)",
     "check.knn_predict(print)",                                  # the release itself calls it
+    "x = lectures.EXAMPLES",
+    "from cnnlab.checks import convolution as lectures",          # the release's own import, repeated
     "def add(a, b)\n    return a + b",                            # a syntax error runs nothing
     "evaluation = 1\nexecuted = 2\nmodules = [1]\nx.modules = 3",  # names that only look alike
 ]
@@ -70,7 +77,7 @@ def released(tmp_path_factory):
     root = tmp_path_factory.mktemp("static")
     src = it.tiny_source(root / "solutions" / f"{it.TINY}.ipynb")
     nb = nbformat.read(src, as_version=4)
-    nb.cells.insert(1, nbformat.v4.new_code_cell(KNN_IMPORT + "\ncheck.knn_predict"))
+    nb.cells.insert(1, nbformat.v4.new_code_cell(GIVEN))
     nbformat.write(nb, src)
     release.build_course(root / "solutions", root / "course", [it.TINY])
     return root / "course" / "release" / it.TINY / f"{it.TINY}.ipynb"
@@ -101,11 +108,11 @@ def test_ordinary_code_is_not_flagged(released, code):
 
 
 def test_given_cells_are_not_analysed(released):
-    """The release's own imports and calls are not the student's code."""
+    """The release's own imports and calls are not the student's code; a changed given cell is."""
     nb = it.answered(released, it.RIGHT)
-    nb.cells[1].source += "\n%matplotlib inline"  # a changed given cell is the student's: flagged
+    nb.cells[1].source += "\n%matplotlib inline"
     found = static_rules.notebook_findings(nb, nbformat.read(released, as_version=4))
-    assert found == ["cell 2, line 3: get_ipython() (%matplotlib magic)"]
+    assert found == ["cell 2, line 5: get_ipython() (%matplotlib magic)"]
 
 
 def test_report_flags_name_notebook_cell_and_construct(released, tmp_path):

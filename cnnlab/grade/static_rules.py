@@ -10,8 +10,10 @@ what the code does:
 * ``getattr``/``setattr``/``delattr`` with a computed attribute name;
 * ``cnnlab`` internals: anything from ``cnnlab`` other than what the notebooks
   import (:data:`ALLOWED_CNNLAB`, and the notebook's checks module only as
-  ``check``, only through the attributes the released notebook itself uses);
-  assigning to ``check`` or to its attributes.
+  ``check``, only through the attributes the released notebook itself uses;
+  the release's own import statements stay allowed); assigning to ``check``
+  or to its attributes;
+* a cell too deeply nested to analyse (Python's own parser may still run it).
 
 The verdicts are read from the submitted file, so nothing the code does when it
 runs can change them. They are flags for a human, not grades.
@@ -45,7 +47,10 @@ def python_source(cell_source: str) -> str:
 
 
 def parse(cell_source: str) -> ast.Module | None:
-    """The cell's syntax tree, or None for a cell that cannot run (a syntax error runs nothing)."""
+    """The cell's syntax tree, or None for a cell that cannot run (a syntax error runs nothing).
+
+    Raises RecursionError or MemoryError for code nested beyond the parser's limits.
+    """
     try:
         return ast.parse(python_source(cell_source))
     except (SyntaxError, ValueError):
@@ -73,6 +78,12 @@ def module_aliases(trees: list[ast.Module]) -> dict[str, str]:
     return names
 
 
+def import_statements(trees: list[ast.Module]) -> set[str]:
+    """The import statements of these cells, as ``ast.dump`` strings (positions left out)."""
+    return {ast.dump(node) for tree in trees for node in ast.walk(tree)
+            if isinstance(node, (ast.Import, ast.ImportFrom))}
+
+
 def used_attributes(trees: list[ast.Module], name: str) -> set[str]:
     """The attributes of ``name`` that these cells read (``check.pool2d`` -> ``pool2d``)."""
     return {node.attr for tree in trees for node in ast.walk(tree)
@@ -93,20 +104,9 @@ def _cnnlab_import(module: str, asname: str | None) -> str | None:
     return f"cnnlab internals: {module}" + (f" as {asname}" if asname else "")
 
 
-def _dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        return ".".join([node.id, *reversed(parts)])
-    return None
-
-
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, aliases: dict[str, str], check_attrs: set[str]):
-        self.aliases, self.check_attrs = aliases, check_attrs
+    def __init__(self, aliases: dict[str, str], check_attrs: dict[str, set[str]], given_imports: set[str]):
+        self.aliases, self.check_attrs, self.given_imports = aliases, check_attrs, given_imports
         self.found: list[Finding] = []
 
     def flag(self, node: ast.AST, construct: str) -> None:
@@ -117,6 +117,8 @@ class _Visitor(ast.NodeVisitor):
 
     # imports
     def visit_Import(self, node: ast.Import) -> None:
+        if ast.dump(node) in self.given_imports:
+            return  # the release's own import, repeated or in an edited given cell
         for a in node.names:
             if a.name.split(".")[0] == "importlib":
                 self.flag(node, "importlib")
@@ -126,7 +128,7 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
-        if node.level:
+        if node.level or ast.dump(node) in self.given_imports:
             return self.generic_visit(node)
         for a in node.names:
             if module.split(".")[0] == "importlib":
@@ -161,7 +163,7 @@ class _Visitor(ast.NodeVisitor):
             elif base.id == "check" or (module or "").startswith(CHECKS + "."):
                 if isinstance(node.ctx, (ast.Store, ast.Del)):
                     self.flag(node, f"changes {base.id}.{node.attr}")
-                elif node.attr not in self.check_attrs:
+                elif node.attr not in self.check_attrs.get(base.id, ()):
                     self.flag(node, f"cnnlab internals: {base.id}.{node.attr}")
             elif module and module.split(".")[0] == "cnnlab":
                 full = f"{module}.{node.attr}"
@@ -200,18 +202,23 @@ def _magic(node: ast.Call) -> str | None:
 
 
 def findings(cell_source: str, aliases: dict[str, str] | None = None,
-             check_attrs: set[str] = frozenset()) -> list[Finding]:
+             check_attrs: dict[str, set[str]] | None = None, given_imports: set[str] = frozenset()) -> list[Finding]:
     """The flagged constructs of one cell, in source order (empty for a cell that does not parse).
 
     ``aliases``: module names bound elsewhere in the notebook (:func:`module_aliases`);
-    ``check_attrs``: the attributes of ``check`` the released notebook uses (allowed).
+    ``check_attrs``: per name bound to a checks module (``check``), the attributes the released
+    notebook itself uses (allowed); ``given_imports``: the release's import statements
+    (:func:`import_statements`), allowed as they are.
     """
-    tree = parse(cell_source)
-    if tree is None:
-        return []
-    aliases = {**(aliases or {}), **module_aliases([tree])}
-    visitor = _Visitor(aliases, set(check_attrs))
-    visitor.visit(tree)
+    try:
+        tree = parse(cell_source)
+        if tree is None:
+            return []
+        aliases = {**(aliases or {}), **module_aliases([tree])}
+        visitor = _Visitor(aliases, check_attrs or {}, set(given_imports))
+        visitor.visit(tree)
+    except (RecursionError, MemoryError):
+        return [Finding(0, "could not be analysed (nested too deeply)")]
     unique = dict.fromkeys(sorted(visitor.found, key=lambda f: (f.line, f.construct)))
     return list(unique)
 
@@ -222,6 +229,19 @@ def cell_label(index: int, cell) -> str:
     return f"cell {index + 1}" + (f" ({gid})" if gid else "")
 
 
+def _trees(cells) -> list[ast.Module]:
+    trees = []
+    for cell in cells:
+        if cell.cell_type == "code":
+            try:
+                tree = parse(cell.source)
+            except (RecursionError, MemoryError):
+                continue  # flagged by findings() when it is an answer cell
+            if tree is not None:
+                trees.append(tree)
+    return trees
+
+
 def notebook_findings(submitted, released=None) -> list[str]:
     """``"cell 5 (add), line 2: eval"`` for every flagged construct in the answer cells of a notebook.
 
@@ -229,14 +249,15 @@ def notebook_findings(submitted, released=None) -> list[str]:
     source is not in the released notebook (all code cells when there is no release).
     """
     given = {c.source for c in released.cells} if released is not None else set()
-    given_trees = [t for t in (parse(c.source) for c in (released.cells if released is not None else [])
-                               if c.cell_type == "code") if t is not None]
-    all_trees = [t for t in (parse(c.source) for c in submitted.cells if c.cell_type == "code") if t is not None]
+    given_trees = _trees(released.cells if released is not None else [])
+    all_trees = _trees(submitted.cells)
     aliases = module_aliases(given_trees + all_trees)
-    check_attrs = used_attributes(given_trees, "check")
+    checks = {"check"} | {name for name, module in aliases.items() if module.startswith(CHECKS + ".")}
+    check_attrs = {name: used_attributes(given_trees, name) for name in checks}
+    given_imports = import_statements(given_trees)
     out = []
     for i, cell in enumerate(submitted.cells):
         if cell.cell_type != "code" or cell.source in given:
             continue
-        out += [f"{cell_label(i, cell)}, {f}" for f in findings(cell.source, aliases, check_attrs)]
+        out += [f"{cell_label(i, cell)}, {f}" for f in findings(cell.source, aliases, check_attrs, given_imports)]
     return out
