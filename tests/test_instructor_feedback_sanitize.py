@@ -51,6 +51,8 @@ HOSTILE_MARKDOWN = (
     "[click](javascript:window.STUDENT_MD_3=1) and <a href=\" jAvAsCrIpT:window.STUDENT_MD_4=1\">x</a>\n\n"
     "<details open ontoggle=\"window.STUDENT_MD_5 = 1\"><summary>s</summary></details>\n\n"
     "<svg><animate onbegin=\"window.STUDENT_MD_6 = 1\"/></svg>\n\n"
+    "<style>body { display: none } /* STUDENT_MD_7 */</style>\n\n"
+    "<object data=\"STUDENT_MD_8.swf\"></object><embed src=\"STUDENT_MD_9.swf\">\n\n"
     "$\\alpha + \\beta$"
 )
 
