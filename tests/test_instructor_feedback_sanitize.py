@@ -29,7 +29,7 @@ PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4
 PNG_B64 = base64.b64encode(PNG).decode()
 
 HOSTILE_ADD = (
-    "from IPython.display import HTML, SVG, Image, Javascript, display\n"
+    "from IPython.display import HTML, SVG, Image, Javascript, Markdown, display\n"
     "display(HTML('<b>bold-ok</b><script>window.STUDENT_OUT_1 = 1</script>'\n"
     "             '<img src=x onerror=\"window.STUDENT_OUT_2 = 1\">'\n"
     "             '<a href=\"javascript:window.STUDENT_OUT_3 = 1\">link-ok</a>'\n"
@@ -40,6 +40,7 @@ HOSTILE_ADD = (
     "display(Javascript('window.STUDENT_OUT_8 = 1'))\n"
     "display({'text/html': '<p>x</p>', 'image/png': 'AAAA\" onerror=\"window.STUDENT_OUT_9 = 1'}, raw=True)\n"
     f"display(Image(data={PNG!r}, format='png'))\n"
+    "display(Markdown('md-output-ok <script>window.STUDENT_OUT_10 = 1</script>'))\n"
     "print('ordinary printed text')\n"
     "def add(a, b):\n"
     "    return a + b"
@@ -107,7 +108,8 @@ def test_no_student_script_handler_or_script_url_survives(pages):
 def test_ordinary_output_and_scores_still_appear(pages):
     page = pages["xss"]
     text = feedback.html_text(page)
-    for visible in ("ordinary printed text", "bold-ok", "link-ok", "div-ok", "plain-markdown-ok", "My notes"):
+    for visible in ("ordinary printed text", "bold-ok", "link-ok", "div-ok", "md-output-ok", "plain-markdown-ok",
+                    "My notes"):
         assert visible in text, visible
     assert f'src="data:image/png;base64,{PNG_B64}' in page.replace("\n", "")   # the student's image
     assert "data:image/svg+xml;base64," in page                             # the SVG, as an inert image
@@ -125,3 +127,17 @@ def test_unsafe_finds_what_the_cleaning_removes():
     cleaned = sanitize.clean_page(page)
     assert sanitize.unsafe(cleaned) == []
     assert '<script src="mathjax.js">' in cleaned and ">a</p>" in cleaned
+
+
+def test_outputs_alone_are_inert_after_the_preprocessor(pages):
+    """The formgrader's feedback has only the preprocessor (no page pass): its outputs must be inert already."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(pages["course"] / "autograded" / "xss" / it.TINY / f"{it.TINY}.ipynb", as_version=4)
+    nb.cells = [c for c in nb.cells if c.cell_type == "code"]  # markdown is the page pass's job
+    for cell in nb.cells:
+        cell.source = ""  # only outputs are under test here
+    nb, _ = sanitize.SanitizeOutputs().preprocess(nb, {})
+    page, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
+    assert sanitize.unsafe(page) == []
+    assert "md-output-ok" in page and "bold-ok" in page and PNG_B64 in page.replace("\n", "")

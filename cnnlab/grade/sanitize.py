@@ -7,7 +7,8 @@ scripts, ``application/javascript`` outputs. Two passes remove them:
 
 * :class:`SanitizeOutputs` (an nbconvert preprocessor, before rendering):
   keeps only output types that render as data (text, images, HTML, LaTeX,
-  markdown), cleans ``text/html`` with nh3, turns SVG into an ``<img>`` of a
+  markdown), cleans ``text/html`` with nh3 (``text/markdown`` is rendered to
+  HTML first; the template escapes ``text/latex`` itself), turns SVG into an ``<img>`` of a
   ``data:`` URL (an image cannot run its scripts), drops image data that is
   not base64 (nbconvert puts it in an attribute unescaped), and drops the
   notebook's widget state (rendered as script data);
@@ -29,6 +30,7 @@ import re
 from html.parser import HTMLParser
 
 import nh3
+from nbconvert.filters import markdown2html
 from nbconvert.preprocessors import Preprocessor
 
 # Output types that nbconvert renders as data, not code. Everything else (application/javascript,
@@ -84,6 +86,10 @@ def sanitize_output(out) -> None:
             del data[mime]
     if "image/svg+xml" in data:
         data["text/html"] = _svg_as_image(data.pop("image/svg+xml"))
+    if "text/markdown" in data:
+        # nbconvert renders markdown output with its raw HTML: render it here, and clean it as HTML
+        value = data.pop("text/markdown")
+        data.setdefault("text/html", markdown2html("".join(value) if isinstance(value, list) else str(value)))
     if "text/html" in data:
         value = data["text/html"]
         data["text/html"] = clean("".join(value) if isinstance(value, list) else str(value))
