@@ -40,6 +40,8 @@ HOSTILE_ADD = (
     "display(Javascript('window.STUDENT_OUT_8 = 1'))\n"
     "display({'text/html': '<p>x</p>', 'image/png': 'AAAA\" onerror=\"window.STUDENT_OUT_9 = 1'}, raw=True)\n"
     f"display(Image(data={PNG!r}, format='png'))\n"
+    f"display({{'image/png': {PNG_B64!r}}}, raw=True,\n"
+    "        metadata={'image/png': {'width': '1 onerror=window.STUDENT_OUT_11=1'}})\n"
     "display(Markdown('md-output-ok <script>window.STUDENT_OUT_10 = 1</script>'))\n"
     "print('ordinary printed text')\n"
     "def add(a, b):\n"
@@ -84,7 +86,8 @@ def test_the_hostile_output_reached_the_autograded_notebook(pages):
     """Without this, the page being clean would prove nothing."""
     nb = nbformat.read(pages["course"] / "autograded" / "xss" / it.TINY / f"{it.TINY}.ipynb", as_version=4)
     raw = nbformat.writes(nb)
-    for marker in ("STUDENT_OUT_1", "STUDENT_OUT_6", "STUDENT_OUT_8", "STUDENT_OUT_9", "STUDENT_MD_1"):
+    for marker in ("STUDENT_OUT_1", "STUDENT_OUT_6", "STUDENT_OUT_8", "STUDENT_OUT_9", "STUDENT_OUT_11",
+                   "STUDENT_MD_1"):
         assert marker in raw, marker
     assert pages["outcomes"]["xss"].score == 3, pages["outcomes"]["xss"]
 

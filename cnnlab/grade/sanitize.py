@@ -10,8 +10,9 @@ scripts, ``application/javascript`` outputs. Two passes remove them:
   markdown), cleans ``text/html`` with nh3 (``text/markdown`` is rendered to
   HTML first; the template escapes ``text/latex`` itself), turns SVG into an ``<img>`` of a
   ``data:`` URL (an image cannot run its scripts), drops image data that is
-  not base64 (nbconvert puts it in an attribute unescaped), and drops the
-  notebook's widget state (rendered as script data);
+  not base64, image sizes that are not numbers (nbconvert writes them into
+  unquoted attributes) and output file names, and drops the notebook's
+  widget state (rendered as script data);
 * :func:`clean_page` (after rendering): the page's ``<body>`` -- every cell,
   markdown rendered to HTML included -- goes through nh3 again. The ``<head>``
   is nbgrader's template (styles, MathJax from its CDN) and is kept, so
@@ -85,7 +86,16 @@ def sanitize_output(out) -> None:
         if mime not in RENDERED_AS_DATA or (mime in BASE64_IMAGES and not _is_base64(data[mime])):
             del data[mime]
     if "image/svg+xml" in data:
-        data["text/html"] = _svg_as_image(data.pop("image/svg+xml"))
+        data.setdefault("text/html", _svg_as_image(data["image/svg+xml"]))
+        del data["image/svg+xml"]
+    # the template writes an image's width and height from the metadata into unquoted attributes, and
+    # "filenames" (set by nbconvert's ExtractOutput, never by a kernel) into its src
+    (out.get("metadata") or {}).pop("filenames", None)
+    for meta in (out.get("metadata") or {}).values():
+        if isinstance(meta, dict):
+            for key in ("width", "height"):
+                if key in meta and not re.fullmatch(r"\d{1,5}(\.\d+)?", str(meta[key])):
+                    del meta[key]
     if "text/markdown" in data:
         # nbconvert renders markdown output with its raw HTML: render it here, and clean it as HTML
         value = data.pop("text/markdown")
