@@ -129,11 +129,13 @@ NBGRADER_CONFIG = """\
 # Written by `cnnlab release --course`: nbgrader (and JupyterHub's formgrader) for this course folder.
 # Grade with `cnnlab grade autograde`: it runs in parallel and sandboxed. The settings below make
 # nbgrader's own autograde (the formgrader's button) sandboxed too, one submission at a time, and
-# its feedback free of hidden tests.
+# its feedback free of hidden tests and of scripts in student outputs (`cnnlab grade feedback` also
+# cleans the rendered markdown cells; prefer it).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from cnnlab.grade.feedback import RedactHiddenTests
+from cnnlab.grade.sanitize import SanitizeOutputs
 from cnnlab.grade.steps import worker_config
 from cnnlab.grade.worker import Limits
 
@@ -144,7 +146,7 @@ c.CourseDirectory.course_id = "cnnlab"
 for key, value in worker_config(Limits(sandbox={sandbox!r}), [{root!r}]).items():
     section, trait = key.split(".")
     setattr(c[section], trait, value)
-c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, RedactHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]
 """
 
 

@@ -11,8 +11,13 @@ feedback step runs with one more preprocessor, :class:`RedactHiddenTests`:
 * any output text (streams, errors, rich outputs) that quotes a hidden-test
   line is redacted -- student code may have printed the test cells' source.
 
+Student HTML is made inert (:mod:`cnnlab.grade.sanitize`, nh3): outputs are
+cleaned before rendering (:class:`~cnnlab.grade.sanitize.SanitizeOutputs`), and
+the written page's body, markdown cells included, once more after.
+
 After writing, every feedback file is scanned again for hidden-test lines
-(:func:`leaks`); a file that still has one is deleted and reported.
+(:func:`leaks`) and for anything that could run (:func:`sanitize.unsafe`); a
+file that still has one is deleted and reported.
 A rejected submission gets a short page that says why it was not graded.
 """
 
@@ -27,7 +32,7 @@ import nbformat
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 
-from . import nbgrader_api
+from . import nbgrader_api, sanitize
 from .course import Course
 
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
@@ -104,7 +109,8 @@ def leaks(page: str, lines: list[str]) -> list[str]:
     return [ln for ln in lines if squash(ln) in text or ln in raw]
 
 
-FEEDBACK_CONFIG = {"GenerateFeedback.preprocessors": [GetGrades, RedactHiddenTests, CSSHTMLHeaderPreprocessor]}
+FEEDBACK_CONFIG = {"GenerateFeedback.preprocessors": [GetGrades, RedactHiddenTests, sanitize.SanitizeOutputs,
+                                                      CSSHTMLHeaderPreprocessor]}
 
 
 def generate(course_dir: Path, *, db_url: str | None = None, assignments: list[str] | None = None,
@@ -112,7 +118,8 @@ def generate(course_dir: Path, *, db_url: str | None = None, assignments: list[s
     """Write ``feedback/<student>/<assignment>/<notebook>.html`` for every graded or rejected submission.
 
     Returns (files written, problems). A problem is a submission nbgrader could
-    not render, or a file removed because it still held a hidden-test line.
+    not render, or a file removed because it still held a hidden-test line or
+    something that could run.
     """
     course = Course(course_dir, db_url, **FEEDBACK_CONFIG)
     state = course.load_state()
@@ -134,10 +141,13 @@ def generate(course_dir: Path, *, db_url: str | None = None, assignments: list[s
         for src in course.source(aid).glob("*.ipynb"):
             source_lines += hidden_lines(nbformat.read(src, as_version=4))
         for page in sorted(out_dir.glob("*.html")):
-            found = leaks(page.read_text(encoding="utf-8"), source_lines)
-            if found:
+            text = sanitize.clean_page(page.read_text(encoding="utf-8"))
+            page.write_text(text, encoding="utf-8")
+            found, live = leaks(text, source_lines), sanitize.unsafe(text)
+            if found or live:
                 page.unlink()
-                problems.append(f"{student}/{aid}: {page.name} quoted hidden tests and was deleted: {found[:2]}")
+                why = (f"quoted hidden tests: {found[:2]}" if found else f"kept markup that could run: {live[:3]}")
+                problems.append(f"{student}/{aid}: {page.name} {why}, and was deleted")
             else:
                 written.append(page)
     return written, problems

@@ -7,7 +7,11 @@
 * ``submissions.csv`` -- one row per submission: status (graded/rejected),
   score, the reason for a rejection, and *flags*: answer code that touches
   the grading machinery (IPython internals, frames, ``builtins``, the checks
-  module, files or processes) and deserves a look by a human;
+  module, files or processes) and deserves a look by a human, plus each
+  construct :mod:`cnnlab.grade.static_rules` finds in the answer cells'
+  syntax (``exec``/``eval``, ``__import__``, ``importlib``, ``sys.modules``,
+  ``get_ipython()``, ``getattr`` with a computed name, ``cnnlab`` internals),
+  named with its cell and line;
 * ``exercises.csv`` -- per graded cell: submissions, mean score, share with
   full marks and with zero;
 * ``report.png`` -- the distribution of scores per assignment and the
@@ -25,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import nbgrader_api
+from . import nbgrader_api, static_rules
 from .course import Course
 
 # Answer code that can tamper with tests running in the same kernel, or reach outside it.
@@ -55,16 +59,23 @@ class ExerciseStats:
 
 
 def flags(submitted_nb: Path, released_nb: Path | None) -> list[str]:
-    """Which SUSPICIOUS patterns occur in the code the student wrote (cells that differ from the release)."""
+    """What deserves a human's look in the code the student wrote (code cells that differ from the release).
+
+    The SUSPICIOUS categories that occur, then ``"<notebook>: cell 5 (add), line 2: eval"``
+    for each construct :func:`static_rules.notebook_findings` finds. Read from the
+    submitted file in this process, never in the student's kernel.
+    """
     try:
         nb = nbformat.read(submitted_nb, as_version=4)
     except Exception:
         return []
-    given = set()
+    released = None
     if released_nb and released_nb.exists():
-        given = {c.source for c in nbformat.read(released_nb, as_version=4).cells}
+        released = nbformat.read(released_nb, as_version=4)
+    given = {c.source for c in released.cells} if released is not None else set()
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code" and c.source not in given)
-    return [name for name, pattern in SUSPICIOUS.items() if re.search(pattern, code)]
+    found = [name for name, pattern in SUSPICIOUS.items() if re.search(pattern, code)]
+    return found + [f"{submitted_nb.name}: {f}" for f in static_rules.notebook_findings(nb, released)]
 
 
 def exercise_stats(db_url: str) -> list[ExerciseStats]:
