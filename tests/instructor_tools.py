@@ -52,6 +52,15 @@ RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    
 WRONG_MUL = "def mul(a, b):\n    return abs(a) * b"   # passes the visible test, fails the hidden one
 
 
+def tiny_course(root: Path, **config) -> Path:
+    """``root/solutions`` with the tiny source and ``root/course`` released from it (nbgrader ``config``)."""
+    from cnnlab import release
+
+    tiny_source(root / "solutions" / f"{TINY}.ipynb")
+    release.build_course(root / "solutions", root / "course", [TINY], **config)
+    return root / "course"
+
+
 def answered(released: Path, answers: dict[str, str]) -> nbformat.NotebookNode:
     """The released notebook with some answer cells replaced (by grade_id)."""
     nb = nbformat.read(released, as_version=4)

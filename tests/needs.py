@@ -16,3 +16,13 @@ def unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"CI should have provided this: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require_sandbox() -> None:
+    """bubblewrap must be able to build the grader's sandbox here (else skip, or fail in CI)."""
+    from cnnlab.grade.sandbox import SandboxUnavailable, check_available
+
+    try:
+        check_available()
+    except SandboxUnavailable as exc:
+        unavailable(str(exc))

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 import instructor_tools as it
-from cnnlab import cli, release
+from cnnlab import cli
 from cnnlab.grade.collect import collect
 
 pytestmark = pytest.mark.nbgrader
@@ -17,9 +17,7 @@ pytestmark = pytest.mark.nbgrader
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     root = tmp_path_factory.mktemp("collect")
-    it.tiny_source(root / "solutions" / f"{it.TINY}.ipynb")
-    release.build_course(root / "solutions", root / "course", [it.TINY])
-    return root / "course"
+    return it.tiny_course(root)
 
 
 @pytest.fixture()

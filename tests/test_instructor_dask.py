@@ -19,11 +19,9 @@ from pathlib import Path
 import pytest
 
 import instructor_tools as it
-from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade.course import load_state
-from cnnlab.grade.sandbox import SandboxUnavailable, check_available
-from needs import unavailable
+from needs import require_sandbox
 
 pytestmark = pytest.mark.nbgrader
 BIN = Path(sys.executable).parent
@@ -45,10 +43,7 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
 
 @pytest.fixture()
 def cluster(tmp_path):
-    try:
-        check_available()
-    except SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = {"scheduler": _start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -82,9 +77,7 @@ def _class(course: Path) -> None:
 
 def test_grade_through_dask_with_a_worker_killed(cluster, tmp_path):
     address, procs = cluster
-    it.tiny_source(tmp_path / "solutions" / f"{it.TINY}.ipynb")
-    course = tmp_path / "course"
-    release.build_course(tmp_path / "solutions", course, [it.TINY])
+    course = it.tiny_course(tmp_path)
     _class(course)
     local = tmp_path / "local"
     shutil.copytree(course, local)

@@ -15,11 +15,9 @@ import pytest
 from nbformat.v4 import new_markdown_cell
 
 import instructor_tools as it
-from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade import feedback, sanitize
-from cnnlab.grade.sandbox import SandboxUnavailable, check_available
-from needs import unavailable
+from needs import require_sandbox
 
 pytestmark = pytest.mark.nbgrader
 
@@ -62,14 +60,9 @@ HOSTILE_MARKDOWN = (
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    try:
-        check_available()
-    except SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     root = tmp_path_factory.mktemp("xss")
-    it.tiny_source(root / "solutions" / f"{it.TINY}.ipynb")
-    course = root / "course"
-    release.build_course(root / "solutions", course, [it.TINY])
+    course = it.tiny_course(root)
     released = course / "release" / it.TINY / f"{it.TINY}.ipynb"
     nb = it.answered(released, {**it.RIGHT, "add": HOSTILE_ADD})
     nb.cells.insert(1, new_markdown_cell(HOSTILE_MARKDOWN))

@@ -14,11 +14,9 @@ import nbformat
 import pytest
 
 import instructor_tools as it
-from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade import feedback, report
-from cnnlab.grade.sandbox import SandboxUnavailable, check_available
-from needs import unavailable
+from needs import require_sandbox
 
 pytestmark = pytest.mark.nbgrader
 
@@ -28,14 +26,9 @@ LIMITS = ag.Limits(cell_timeout=4, submission_timeout=60, memory_mb=2048)
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    try:
-        check_available()
-    except SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     root = tmp_path_factory.mktemp("hostile")
-    it.tiny_source(root / "solutions" / f"{it.TINY}.ipynb")
-    course = root / "course"
-    release.build_course(root / "solutions", course, [it.TINY])
+    course = it.tiny_course(root)
     cls = it.hostile_class(course / "release" / it.TINY / f"{it.TINY}.ipynb", course)
     for student in HONEST:
         it.write_submission(course / "submitted" / student / it.TINY, it.TINY, cls[student]["nb"])

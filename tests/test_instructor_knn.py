@@ -12,18 +12,14 @@ import nbtools
 from cnnlab import cli
 from cnnlab.grade import feedback
 from cnnlab.grade.course import load_state
-from cnnlab.grade.sandbox import SandboxUnavailable, check_available
-from needs import unavailable
+from needs import require_sandbox
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.data]
 NB = "01_knn"
 
 
 def test_zip_to_grades_feedback_and_report(real_data, tmp_path, capsys):
-    try:
-        check_available()
-    except SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     course = tmp_path / "course"
     assert cli.main(["grade", "release", NB, "--notebooks", str(tmp_path / "nbs"), "--course", str(course)]) == 0
     assert (course / "nbgrader_config.py").exists()

@@ -18,11 +18,9 @@ from pathlib import Path
 import pytest
 
 import instructor_tools as it
-from cnnlab import release
 from cnnlab.grade import autograde as ag
 from cnnlab.grade import report
-from cnnlab.grade.sandbox import SandboxUnavailable, check_available
-from needs import unavailable
+from needs import require_sandbox, unavailable
 
 pytestmark = pytest.mark.nbgrader
 
@@ -67,13 +65,8 @@ def pg_url():
 
 
 def test_grade_into_postgresql(pg_url, tmp_path):
-    try:
-        check_available()
-    except SandboxUnavailable as exc:
-        unavailable(str(exc))
-    it.tiny_source(tmp_path / "solutions" / f"{it.TINY}.ipynb")
-    course = tmp_path / "course"
-    release.build_course(tmp_path / "solutions", course, [it.TINY], **{"CourseDirectory.db_url": pg_url})
+    require_sandbox()
+    course = it.tiny_course(tmp_path, **{"CourseDirectory.db_url": pg_url})
     released = course / "release" / it.TINY / f"{it.TINY}.ipynb"
     it.write_submission(course / "submitted" / "alice" / it.TINY, it.TINY, it.answered(released, it.RIGHT))
     it.write_submission(course / "submitted" / "bob" / it.TINY, it.TINY,

@@ -12,15 +12,12 @@ import tempfile
 import pytest
 
 from cnnlab.grade import sandbox
-from needs import unavailable
+from needs import require_sandbox
 
 
 @pytest.fixture(scope="module")
 def run_in_sandbox():
-    try:
-        sandbox.check_available()
-    except sandbox.SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     secret_dir = tempfile.mkdtemp(prefix="cnnlab-secret-")
     with open(os.path.join(secret_dir, "hidden.txt"), "w") as f:
         f.write("hidden tests")
@@ -98,10 +95,7 @@ def test_forbidden_folder_inside_a_bound_one_is_refused(run_in_sandbox):
 @pytest.fixture()
 def kernel_sandbox():
     """Run a plain command in a kernel's sandbox: its cgroup, connection folder and limits."""
-    try:
-        sandbox.check_available()
-    except sandbox.SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     made = []
 
     def run(code: str, **traits):
@@ -178,10 +172,7 @@ def test_leftovers_of_a_killed_grader_are_swept():
     folder; the next worker on the host removes them."""
     from cnnlab.grade import cgroups
 
-    try:
-        sandbox.check_available()
-    except sandbox.SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     code = ("import os, sys\nfrom cnnlab.grade import sandbox\nkm = sandbox.SandboxKernelManager(memory_mb=256)\n"
             "km.sandboxed(['true'])\nprint(km._ipc_dir)\n"
             "print(' '.join(str(d) for d in km._group.dirs) if km._group else '')\nsys.stdout.flush()\nos._exit(0)")

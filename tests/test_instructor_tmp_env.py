@@ -22,7 +22,7 @@ import pytest
 import instructor_tools as it
 from cnnlab import release
 from cnnlab.grade import sandbox
-from needs import unavailable
+from needs import require_sandbox
 
 pytestmark = pytest.mark.nbgrader
 PACKAGE = Path(sandbox.__file__).resolve().parent.parent
@@ -30,10 +30,7 @@ PACKAGE = Path(sandbox.__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def tmp_env():
-    try:
-        sandbox.check_available()
-    except sandbox.SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     root = Path(tempfile.mkdtemp(prefix="cnnlab-ci-", dir="/tmp"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -81,10 +78,7 @@ def test_class_graded_from_tmp_environment(tmp_env, tmp_path):
 
 def test_broken_kernel_environment_refuses_to_grade(tmp_path):
     """A kernel whose Python lacks the course's packages stops the grader with the reason."""
-    try:
-        sandbox.check_available()
-    except sandbox.SandboxUnavailable as exc:
-        unavailable(str(exc))
+    require_sandbox()
     spec = tmp_path / "kernels" / "bare"
     spec.mkdir(parents=True)
     # The system interpreter, without the course's environment: no numpy, no cnnlab.
