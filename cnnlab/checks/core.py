@@ -223,14 +223,15 @@ def stored(module: Any) -> dict:
 
 
 def run_check(name: str, module: Any, suite: str, collect: Callable[[], Any],
-              judge: Callable[[Any, dict], int]) -> None:
+              judge: Callable[[Any, dict], int], expected: Callable[[], dict] | None = None) -> None:
     """Run one exercise's check: collect the student's outputs, judge the visible cases, publish.
 
     ``collect()`` runs the student's function on the ``suite``'s cases and returns plain
     data (it raises :class:`CheckError` when the function crashes or is not written);
     ``judge(data, expected)`` raises :class:`CheckError` on the first wrong case and
     returns how many cases it checked; ``expected`` is ``{"suite": ..., "expected": data,
-    "mistakes": {label: data}}`` (what a correct answer and the usual mistakes give). The visible cases are judged here, against the
+    "mistakes": {label: data}}`` (what a correct answer and the usual mistakes give; ``expected()``,
+    if given, computes it here instead of reading the stored values). The visible cases are judged here, against the
     stored values, so a student sees the result at once (also in Colab, without
     nbgrader); the hidden cases' values are on the grader's side only. Either way the
     data is published with the message (:func:`cnnlab.checks.record.publish`), and the
@@ -242,7 +243,8 @@ def run_check(name: str, module: Any, suite: str, collect: Callable[[], Any],
     _RAISED.clear()
     data = collect()
     if suite == "visible":
-        n = judge(data, {**stored(module)[name], "suite": "visible"})
+        want = expected() if expected is not None else stored(module)[name]
+        n = judge(data, {"mistakes": {}, **want, "suite": "visible"})
         text = f"✔ {name}: all {n} checks passed."
     else:
         text = f"{name}: the hidden cases ran; the grader judges them."

@@ -121,14 +121,21 @@ def _stdout(text: str) -> nbformat.NotebookNode:
 class Judge:
     """Judges one notebook's test cells against one assignment source notebook."""
 
+    folder: Path | None = None
+
     def __init__(self, source_notebook: nbformat.NotebookNode):
         self.source = source_notebook
         name = checks_module_name(source_notebook)
         self.module = importlib.import_module(name) if name else None
         self.references = References(source_notebook, self.module)
 
-    def notebook(self, nb: nbformat.NotebookNode) -> list[str]:
-        """Judge every graded test cell of ``nb`` in place; return the grade_ids decided here."""
+    def notebook(self, nb: nbformat.NotebookNode, folder: Path | None = None) -> list[str]:
+        """Judge every graded test cell of ``nb`` in place; return the grade_ids decided here.
+
+        ``folder``: the submission's folder as graded (for checks that evaluate a file the student
+        submitted, such as the capstone's trained model: ``evaluate_<exercise>`` in the checks module).
+        """
+        self.folder = folder
         if self.module is None:
             return []
         decided = []
@@ -185,7 +192,7 @@ class Judge:
         if broken:
             return broken
         try:
-            expected = self.references.expected(call)
+            expected = self.references.expected(call, self.folder)
         except Exception as exc:  # the course's own answers failed: never grade against nothing
             raise RuntimeError(f"the grader could not compute the expected values of {call.exercise} "
                                f"({call.suite} cases) from the assignment's solutions: "
@@ -198,6 +205,9 @@ class Judge:
         except Exception as exc:  # data the check cannot read: a failure, never a pass
             return (f"{call.exercise}: the grader could not read your function's results for {cases} "
                     f"({type(exc).__name__}: {exc}).")
+        report = expected.get("expected", {}).get("report") if isinstance(expected.get("expected"), dict) else None
+        if isinstance(report, dict):  # measures for the course's report (e.g. the capstone's leaderboard)
+            nb.metadata.setdefault("cnnlab", {}).setdefault("reports", {})[call.exercise] = record.encode(report)
         what = "the hidden cases passed" if call.suite == "hidden" else f"all {n} checks passed"
         return f"✔ {call.exercise}: {what}."
 
@@ -228,7 +238,8 @@ class JudgeCells(NbGraderPreprocessor):
         path = folder / f"{info['notebook']}.ipynb"
         if not path.is_file():
             raise FileNotFoundError(f"the grader needs the assignment's source notebook: {path}")
-        decided = judge_for(path).notebook(nb)
+        folder = resources.get("metadata", {}).get("path")
+        decided = judge_for(path).notebook(nb, Path(folder) if folder else None)
         if decided:
             nb.metadata.setdefault("cnnlab", {})["judged_outside_kernel"] = decided
         return nb, resources
