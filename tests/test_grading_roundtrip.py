@@ -3,7 +3,8 @@
 For each notebook: release it, then autograde three simulated students:
 
 * ``solved``: the released notebook with every answer filled in → full marks,
-  and no graded cell writes to stderr (nbgrader would give it 0);
+  no graded cell writes to stderr (nbgrader would give it 0), and every test
+  cell's verdict was decided outside the kernel (cnnlab.grade.judge);
 * ``blank``: the released notebook as it is → 0 on every graded cell, and the
   only errors anywhere are "not written yet" ones;
 * ``wrong``: every answer replaced by its first plausible wrong version
@@ -59,6 +60,10 @@ def test_round_trip(nb_id, real_data, tmp_path, subtests):
 
 def solved_scores_full_marks(nb_id, solved):
     assert solved.errors() == [], f"{nb_id}: the solved notebook raised errors"
+    tests = {c.metadata["nbgrader"]["grade_id"] for c in solved.notebook.cells
+             if nbtools.nbgrader_meta(c).get("grade") and not nbtools.nbgrader_meta(c).get("solution")}
+    judged = set(solved.notebook.metadata.get("cnnlab", {}).get("judged_outside_kernel", []))
+    assert judged == tests, f"{nb_id}: test cells decided in the kernel: {sorted(tests - judged)}"
     for cell in solved.cells.values():
         assert cell.score == cell.max_score, f"{nb_id}/{cell.grade_id}: {cell.score}/{cell.max_score} {cell.errors}"
         assert cell.stderr == "", f"{nb_id}/{cell.grade_id} writes to stderr: {cell.stderr!r}"
