@@ -241,7 +241,8 @@ def run_check(name: str, module: Any, suite: str, collect: Callable[[], Any],
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}, not {suite!r}")
     _RAISED.clear()
-    data = collect()
+    # Judge exactly what the grader will read back (tuples become lists, arrays plain arrays).
+    data = record.decode(record.encode(collect()))
     if suite == "visible":
         want = expected() if expected is not None else stored(module)[name]
         n = judge(data, {"mistakes": {}, **want, "suite": "visible"})
