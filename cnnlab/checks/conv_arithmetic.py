@@ -126,12 +126,12 @@ def _volume(got: Any) -> Any:
     return got
 
 
-def _same(a: Any, b: Any) -> bool:
+def _equal(a: Any, b: Any) -> bool:
     """Equal plain data (numbers compared with a tolerance)."""
     if _is_number(a) and _is_number(b):
         return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
     return type(a) is type(b) and a == b
 
 
@@ -229,6 +229,10 @@ def _size_labels(got: float, want: int, n: int, f: int, s: int, p: int) -> list[
         labels.append("pad_once")
     if s == 1 and p and got == want - 2 * p:
         labels.append("no_padding")
+    if s > 1 and _is_int(got) and got != want and (got - 1) // s == want - 1:
+        labels.append("no_stride")  # (n - f + 2·p) + 1 where (n - f + 2·p) // s + 1 was due
+    if s > 1 and p and got < want:  # past a stride the floor hides how much padding went missing
+        labels += [label for label in ("pad_once", "no_padding") if label not in labels]
     return labels
 
 
@@ -240,14 +244,14 @@ def _size_hint(got: Any, want: int, n: int, f: int, s: int, p: int, wrong: dict[
     if not _is_number(got):
         return "the output size is one whole number: (n - f + 2·p) // s + 1."
     matches = [label for label in SIZE_MISTAKES if _is_number(wrong.get(label))
-               and not _same(wrong[label], want) and _same(got, wrong[label])]
+               and not _equal(wrong[label], want) and _equal(got, wrong[label])]
     for label in _size_labels(got, want, n, f, s, p):
         if label not in matches:
             matches.append(label)
     if matches:  # e.g. with p = 1 and s = 1 a forgotten +1 and padding counted once give the same number
         text = " Or: ".join(SIZE_MISTAKES[label][0] for label in matches[:2])
         return text + (" " + FLOOR_HINT if any(SIZE_MISTAKES[label][1] for label in matches[:2]) else "")
-    if _is_number(wrong.get("same_size")) and _same(got, wrong["same_size"]) and not _same(got, want):
+    if _is_number(wrong.get("same_size")) and _equal(got, wrong["same_size"]) and not _equal(got, want):
         return SAME_SIZE_HINT
     return "output = (n - f + 2·p) // s + 1, e.g. (32 - 5 + 2·0) // 1 + 1 = 28."
 
@@ -410,7 +414,7 @@ def _same_hint(got: tuple, want: tuple, f: int, wrong: dict[str, Any]) -> str:
                 "pad_total = max((⌈n/S⌉ - 1)·S + F - n, 0).")
     for label, hint in SAME_MISTAKES.items():
         value = wrong.get(label)
-        if isinstance(value, list) and value and _same(value[0], g_total) and not _same(value[0], total):
+        if isinstance(value, list) and value and _equal(value[0], g_total) and not _equal(value[0], total):
             return hint
     return "pad_total = max((⌈n/S⌉ - 1)·S + F - n, 0); pad_start = pad_total // 2; pad_end = the rest."
 
@@ -729,11 +733,10 @@ def _judge_table(name: str, data: dict, expected: dict, cases: list, layers: lis
         if _returned_none(got):
             fail(name, case, "your function returned None.", "did you forget the `return` statement?")
         if not isinstance(got, list):
-            what = got.get("returned", "?").split(":")[0] if isinstance(got, dict) else type(got).__name__
             length = got.get("length") if isinstance(got, dict) else None
-            if length is None:
-                fail(name, case, f"expected a list of {len(want)} (output_shape, n_params) pairs, got {what}",
-                     "return a list with one entry per row of the table.")
+            if not _is_int(length):
+                fail(name, case, f"expected a list of {len(want)} (output_shape, n_params) pairs, "
+                     f"got {_type_and_value(got).split(':')[0]}", "return a list with one entry per row of the table.")
             got = [None] * length  # a long sequence: report its length below
         if len(got) != len(want):
             fail(name, case, f"expected {len(want)} rows ({', '.join(row_names)}), got {len(got)}",
@@ -936,7 +939,7 @@ def receptive_field_cases(suite: str = "visible") -> list[tuple[str, list]]:
             ([(11, 4), (3, 2), (5, 1), (3, 2), (3, 1), (3, 1), (3, 1), (3, 2)], "AlexNet up to POOL3"),
             ([(7, 2), (3, 2)], "a 7×7 conv at stride 2, then a 3×3 pool at stride 2"),
             ([(1, 1), (1, 1)], "two 1×1 convs"), ([(3, 2)] * 4, "four 3×3 convs at stride 2"),
-            ([(5, 3), (4, 1)], "a 5×5 conv at stride 3, then a 4×4 conv")]]
+            ([(5, 3), (4, 1)], "a 5×5 conv at stride 3, then a 4×4 conv"), ([], "no layers")]]
     return [(case, layers) for layers, case in [
         ([], "no layers: every output is one input pixel"),
         ([(3, 1)], "one 3×3 conv"),
@@ -964,7 +967,7 @@ def _rf_hint(got: Any, want: int, layers: list, wrong: dict[str, Any]) -> str:
         return "with no layers each output is a single input pixel: return 1."
     for label, hint in RF_MISTAKES.items():
         value = wrong.get(label)
-        if _is_number(value) and value != want and _same(got, value):
+        if _is_number(value) and value != want and _equal(got, value):
             return hint
     if _is_int(got) and got == want - 1:
         return RF_MISTAKES["no_start"]
