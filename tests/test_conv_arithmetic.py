@@ -197,7 +197,7 @@ def test_vgg16_parameter_count_quoted_in_the_notebook():
     assert model.count_params() == 138_357_544
 
 
-# --------------------------------------------------------------------------- the hidden cases, judged as the grader does
+# --------------------------------------------------------------------------- hidden cases, judged as the grader does
 
 EXERCISES = ["conv_output_size", "same_padding", "quiz_output_volumes", "conv_param_count", "quiz_layer_params",
              "mnist_table", "build_mnist_model", "alexnet_table", "receptive_field"]

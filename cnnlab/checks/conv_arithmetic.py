@@ -549,7 +549,8 @@ def quiz_cases(suite: str = "visible") -> list[tuple[str, tuple, tuple, bool]]:
     """(case, positional arguments, input shape, whether the lecture's answers would be wrong here)."""
     if suite == "hidden":
         return [(f"hidden: {what}", (shape,), shape, True) for shape, what in [
-            ((227, 227, 3), "a 227×227×3 input"), ((15, 9, 7), "a 15×9×7 input"), ((64, 64, 1), "a 64×64×1 input"),
+            ((227, 227, 3), "a 227×227×3 input"), ((15, 9, 7), "a 15×9×7 input"),
+            ((64, 64, 1), "a 64×64×1 input"),
             ((64, 64, 16), "a 64×64×16 input")]]
     return [("default input_shape (the lecture's 32×32×3)", (), (32, 32, 3), False),
             ("lecture 000's quiz on a 32×32×3 input", ((32, 32, 3),), (32, 32, 3), False),
@@ -643,9 +644,11 @@ def param_quiz_cases(suite: str = "visible") -> list[tuple[str, tuple, tuple, bo
     """(case, positional arguments, input shape, whether the lecture's answers would be wrong here)."""
     if suite == "hidden":
         return [(f"hidden: {what}", (shape,), shape, True) for shape, what in [
-            ((64, 64, 16), "a 64×64×16 input"), ((7, 7, 2), "a 7×7×2 input"), ((227, 227, 3), "a 227×227×3 input")]]
+            ((64, 64, 16), "a 64×64×16 input"), ((7, 7, 2), "a 7×7×2 input"),
+            ((227, 227, 3), "a 227×227×3 input")]]
     return [("default input_shape (the lecture's 32×32×3)", (), (32, 32, 3), False),
-            ("lecture 000's quiz layers on 32×32×3 (case 2 is lecture 001's 760)", ((32, 32, 3),), (32, 32, 3), False),
+            ("lecture 000's quiz layers on 32×32×3 (case 2 is lecture 001's 760)", ((32, 32, 3),), (32, 32, 3),
+             False),
             ("the same three layers on a 28×20×1 input", ((28, 20, 1),), (28, 20, 1), True)]
 
 
