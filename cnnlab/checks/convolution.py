@@ -538,7 +538,7 @@ def judge_kernel_shift_down(data: dict, expected: dict) -> int:
                 "input pixel ABOVE it, (r − 1, c): put the 1 where the kernel looks at the pixel above "
                 "its centre. The 1 sits on the side the pixels come FROM, opposite to the direction "
                 "they move.")
-        what = f"your kernel moves every pixel {_DIRECTIONS[tuple(move)]}."
+        what = ""
     else:
         if np.isclose(total, 0) or not np.isclose(total, 1):
             hint = (f"the weights sum to {total:.3g}; a shift keeps every pixel's brightness, so it "
@@ -548,7 +548,7 @@ def judge_kernel_shift_down(data: dict, expected: dict) -> int:
         what = "your kernel does not copy any single neighbour: each output pixel mixes several input pixels."
     fail(name, "a test image must move down by one pixel",
          f"output row r should equal input row r − 1: each output pixel (r, c) is a copy of the input pixel "
-         f"above it, (r − 1, c).\n{what}", hint)
+         f"above it, (r − 1, c)." + (f"\n{what}" if what else ""), hint)
     return 1
 
 
