@@ -126,11 +126,15 @@ def reveal(question_id: str, model: str | None = None, *, answer: str | None = N
 
 
 def _show(markdown: str) -> None:
+    """Rendered markdown in a notebook, plain text anywhere else."""
     try:
+        from IPython import get_ipython
         from IPython.display import Markdown, display
-
-        display(Markdown(markdown))
     except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(Markdown(markdown))
+    else:
         print(markdown)
 
 
@@ -176,8 +180,12 @@ def _notebook_path() -> Path | None:
     except ImportError:
         pass
     for candidate in (names.get("__vsc_ipynb_file__"), names.get("__session__"), os.environ.get("JPY_SESSION_NAME")):
-        if candidate and str(candidate).endswith(".ipynb") and Path(candidate).is_file():
-            return Path(candidate)
+        if not candidate or not str(candidate).endswith(".ipynb"):
+            continue
+        # an absolute path, or the server's path relative to its root: the kernel runs in the notebook's folder
+        for path in (Path(candidate), Path.cwd() / Path(candidate).name):
+            if path.is_file():
+                return path
     return None
 
 
