@@ -194,6 +194,15 @@ def _grade(args) -> int:
         for p in problems:
             print(f"problem: {p}", file=sys.stderr)
         print(f"feedback: wrote {len(written)} file(s) under {args.course / 'feedback'}")
+        from .grade import manual
+        from .grade.course import Course
+
+        waiting = [a for a in manual.written_answers(Course(args.course, args.db).db_url)
+                   if a.status == manual.TO_GRADE and (not args.assignment or a.assignment in args.assignment)
+                   and (not args.student or a.student in args.student)]
+        if waiting:
+            print(f"note: {len(waiting)} written answer(s) not graded yet, so their feedback has no score or "
+                  "comment: grade them in the formgrader, then run feedback again")
         return 1 if problems else 0
     if args.step == "report":
         from .grade.report import summary, write_report

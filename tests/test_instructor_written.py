@@ -16,6 +16,8 @@ answers it, bob leaves it blank. Then, in order, as a grader would:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import socket
@@ -29,6 +31,7 @@ import nbformat
 import pytest
 
 import instructor_tools as it
+from cnnlab import cli
 from cnnlab.grade import autograde as ag
 from cnnlab.grade import feedback, manual, report
 from cnnlab.grade.nbgrader_api import COURSE_ID
@@ -120,6 +123,10 @@ def graded(tmp_path_factory):
              "after_autograde": {s: _grade(course, s) for s in ("alice", "bob")}}
     steps["report_before"] = report.summary(report.write_report(course))
     steps["progress_before"] = manual.progress(f"sqlite:///{course / 'gradebook.db'}")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        steps["feedback_before_rc"] = cli.main(["grade", "feedback", "--course", str(course)])
+    steps["feedback_before"] = out.getvalue()
 
     server = Formgrader(course, root / "jupyter.log")
     try:
@@ -166,6 +173,11 @@ def test_report_counts_answers_to_grade_and_says_totals_are_provisional(graded):
     assert before.max_score == 5 and before.mean_score == 3
     line = next(ln for ln in graded["report_before"] if ln.startswith(f"{it.TINY}:"))
     assert "0 graded, 1 to grade, 1 blank" in line and "provisional" in line
+
+
+def test_feedback_says_which_answers_still_wait_for_a_grader(graded):
+    assert graded["feedback_before_rc"] == 0
+    assert "1 written answer(s) not graded yet" in graded["feedback_before"]
 
 
 def test_formgrader_shows_the_answer_and_takes_a_manual_grade_and_comment(graded):
