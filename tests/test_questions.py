@@ -126,3 +126,12 @@ def test_committed_notebooks_carry_every_model_answer():
             if qid:
                 blob = cell.source.split('model="')[1].split('"')[0]
                 assert questions.decode(blob) == questions.model_answer(source[qid]), f"{nb_id}/{qid}"
+
+
+def test_model_answer_defaults_per_command():
+    """`cnnlab release` (the public notebooks/) includes them; `cnnlab grade release` (a graded class) does not."""
+    parser = cli._parser()
+    assert parser.parse_args(["release"]).model_answers is True
+    assert parser.parse_args(["grade", "release"]).model_answers is False
+    assert parser.parse_args(["grade", "release", "--model-answers"]).model_answers is True
+    assert parser.parse_args(["release", "--no-model-answers"]).model_answers is False
