@@ -198,7 +198,7 @@ def compare_prediction(predicted, measured, *, what: str, unit: str = "") -> Non
     """
     shown = _fmt(measured, unit)
     if predicted is None or (isinstance(predicted, str) and not predicted.strip()):
-        print(f"You made no prediction. Measured {what}: {shown}. Next time, commit to a number first: "
+        print(f"You made no prediction. Measured {what}: {shown}. Next time, commit to an answer first: "
               "a wrong guess you can explain teaches more than no guess.")
         return
     if isinstance(measured, str) or isinstance(predicted, str):
