@@ -4,8 +4,9 @@ For each notebook: release it, then autograde three simulated students:
 
 * ``solved``: the released notebook with every answer filled in → full marks on
   every autograded cell (written answers wait for a human grader:
-  ``NotebookResult.autograded_max``), and no graded cell writes to stderr
-  (nbgrader would give it 0);
+  ``NotebookResult.autograded_max``), no graded cell writes to stderr (nbgrader
+  would give it 0), and every test cell's verdict was decided outside the kernel
+  (cnnlab.grade.judge);
 * ``blank``: the released notebook as it is → 0 on every graded cell, nothing left
   to grade by hand, and the only errors anywhere are "not written yet" ones;
 * ``wrong``: every answer replaced by its first plausible wrong version
@@ -61,6 +62,10 @@ def test_round_trip(nb_id, real_data, tmp_path, subtests):
 
 def solved_scores_full_marks(nb_id, solved):
     assert solved.errors() == [], f"{nb_id}: the solved notebook raised errors"
+    tests = {c.metadata["nbgrader"]["grade_id"] for c in solved.notebook.cells
+             if nbtools.nbgrader_meta(c).get("grade") and not nbtools.nbgrader_meta(c).get("solution")}
+    judged = set(solved.notebook.metadata.get("cnnlab", {}).get("judged_outside_kernel", []))
+    assert judged == tests, f"{nb_id}: test cells decided in the kernel: {sorted(tests - judged)}"
     for cell in solved.cells.values():
         if cell.manual:  # a written answer: scored by a grader, not by the autograder
             assert cell.needs_manual_grade, f"{nb_id}/{cell.grade_id}: a written answer not left to the grader"

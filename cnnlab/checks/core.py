@@ -11,12 +11,17 @@ from __future__ import annotations
 import ast
 import dis
 import inspect
+import json
 import textwrap
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from cnnlab import messages
+
+from . import record
 
 
 class CheckError(AssertionError):
@@ -186,3 +191,140 @@ def passed(name: str, n_cases: int) -> None:
 def random_images(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
     """uint8 images with values 0–255, like CIFAR-10's."""
     return rng.integers(0, 256, size=tuple(shape), dtype=np.uint8)
+
+
+# --------------------------------------------------------------------------- collect, judge, publish
+
+SUITES = ("visible", "hidden")
+EXPECTED_DIR = Path(__file__).resolve().parent / "expected"
+
+
+def topic_of(module: Any) -> str:
+    """``pooling`` for the module ``cnnlab.checks.pooling``, its name, or "pooling"."""
+    return (module if isinstance(module, str) else module.__name__).rsplit(".", 1)[-1]
+
+
+@lru_cache(maxsize=None)
+def _stored(topic: str) -> dict:
+    path = EXPECTED_DIR / f"{topic}.json"
+    with open(path, encoding="utf-8") as f:
+        return record.decode(json.load(f))
+
+
+def stored(module: Any) -> dict:
+    """The stored expected values of a checks module's visible cases.
+
+    ``{exercise: {"expected": data, "mistakes": {label: data}}}``: what the course's
+    solutions give on the visible cases, and what the usual mistakes give (to name a
+    hint). Written by ``python -m cnnlab.grade.expected`` from the solutions; a test
+    regenerates them.
+    """
+    return _stored(topic_of(module))
+
+
+def run_check(name: str, module: Any, suite: str, collect: Callable[[], Any],
+              judge: Callable[[Any, dict], int], expected: Callable[[], dict] | None = None) -> None:
+    """Run one exercise's check: collect the student's outputs, judge the visible cases, publish.
+
+    ``collect()`` runs the student's function on the ``suite``'s cases and returns plain
+    data (it raises :class:`CheckError` when the function crashes or is not written);
+    ``judge(data, expected)`` raises :class:`CheckError` on the first wrong case and
+    returns how many cases it checked; ``expected`` is ``{"suite": ..., "expected": data,
+    "mistakes": {label: data}}`` (what a correct answer and the usual mistakes give; ``expected()``,
+    if given, computes it here instead of reading the stored values). The visible cases are judged here, against the
+    stored values, so a student sees the result at once (also in Colab, without
+    nbgrader); the hidden cases' values are on the grader's side only. Either way the
+    data is published with the message (:func:`cnnlab.checks.record.publish`), and the
+    grader judges it again in its own process: what this function decides never
+    counts for a grade.
+    """
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {SUITES}, not {suite!r}")
+    _RAISED.clear()
+    # Judge exactly what the grader will read back (tuples become lists, arrays plain arrays).
+    data = record.decode(record.encode(collect()))
+    if suite == "visible":
+        want = expected() if expected is not None else stored(module)[name]
+        n = judge(data, {"mistakes": {}, **want, "suite": "visible"})
+        text = f"✔ {name}: all {n} checks passed."
+    else:
+        text = f"{name}: the hidden cases ran; the grader judges them."
+    record.publish(name, suite, data, text)
+
+
+def returned(value: Any) -> Any:
+    """What a student's function returned, as data: a numeric array as it is, else its description.
+
+    ``{"returned": "None"}`` or ``{"returned": "list: [1, 2]"}``: judges turn these into the
+    "expected an array" messages. Subclasses of ndarray become plain arrays.
+    """
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        return np.array(value)
+    if value is None:
+        return {"returned": "None"}
+    return {"returned": f"{type(value).__name__}: {_fmt(value)}"}
+
+
+def number(value: Any) -> Any:
+    """A returned single real number as a float, else its description (as :func:`returned`)."""
+    if value is not None and not isinstance(value, (str, bytes)):
+        try:
+            arr = np.asarray(value)
+        except Exception:  # objects NumPy cannot read
+            arr = None
+        if arr is not None and arr.shape == () and arr.dtype.kind in "biuf":
+            return float(arr)
+    return returned(value)
+
+
+_RAISED: dict[str, CheckError] = {}
+
+
+def attempt(name: str, func: Callable, *args: Any, case: str = "", to_data: Callable[[Any], Any] = returned,
+            **kwargs: Any) -> Any:
+    """``to_data(func(*args, **kwargs))``, or ``{"raised": message}`` where the student's function crashed.
+
+    A crash is data like any result, so the judge reports the cases in order (a wrong value
+    in an early case before a crash in a later one). The blank stub still stops at once
+    (:class:`NotDoneError`). In this process the crash keeps its traceback for :func:`reraise`.
+    """
+    try:
+        return to_data(call(name, func, *args, case=case, **kwargs))
+    except NotDoneError:
+        raise
+    except CheckError as err:
+        _RAISED[str(err)] = err
+        return {"raised": str(err)}
+
+
+def reraise(got: Any) -> None:
+    """If the collected ``got`` is a crash, raise its CheckError (with the student's traceback, when this
+    process collected it)."""
+    if isinstance(got, dict) and isinstance(got.get("raised"), str):
+        err = _RAISED.pop(got["raised"], None)
+        raise err if err is not None else CheckError(got["raised"])
+
+
+def expect_returned_array(name: str, got: Any, *, case: str, hint: str = "") -> np.ndarray:
+    """``got`` (collected with :func:`attempt` or :func:`returned`) must be an array; return it."""
+    reraise(got)
+    if isinstance(got, dict) and got.get("returned") == "None":
+        fail(name, case, "your function returned None.", "did you forget the `return` statement?")
+    if not isinstance(got, np.ndarray):
+        fail(name, case, f"expected a NumPy array, got {got.get('returned') if isinstance(got, dict) else got!r}",
+             hint or "return a NumPy array, e.g. `np.array(result)`.")
+    return got
+
+
+def matching_mistake(got: Any, mistakes: dict[str, Any], hints: dict[str, str], rtol: float = 1e-6) -> str:
+    """The hint of the first stored mistake whose result equals ``got`` ("" if none does)."""
+    if not isinstance(got, np.ndarray):
+        return ""
+    for label, wrong in mistakes.items():
+        if label in hints and isinstance(wrong, np.ndarray) and wrong.shape == got.shape:
+            try:
+                if np.allclose(got.astype(np.float64), wrong.astype(np.float64), rtol=rtol, atol=1e-9):
+                    return hints[label]
+            except (TypeError, ValueError):
+                continue
+    return ""

@@ -108,14 +108,20 @@ def autograde_submissions(solutions_dir: Path, assignment_id: str, submissions: 
 
     ``submissions`` maps a student id to the path of that student's notebook.
     ``config`` items go to nbgrader (e.g. ``{"Execute.timeout": 60}``); by
-    default nbgrader's own 30 s per cell applies, as in a plain installation.
+    default nbgrader's own 30 s per cell applies, as in a plain installation. The test
+    cells' verdicts are decided in this process (:class:`~cnnlab.grade.judge.JudgeCells`).
     """
     from nbgrader.api import Gradebook
+
+    from nbgrader.preprocessors import Execute
+
+    from .steps import judged_steps
 
     course_dir = Path(course_dir)
     if not (course_dir / "release" / assignment_id).exists():
         release.build_course(Path(solutions_dir), course_dir, [assignment_id])
-    api = nbgrader_api.make_api(course_dir, **config)
+    # nbgrader's own steps and Execute, with the verdicts decided outside the kernel (cnnlab.grade.judge)
+    api = nbgrader_api.make_api(course_dir, **{**judged_steps(Execute), **config})
     for student, path in submissions.items():
         dest = course_dir / "submitted" / student / assignment_id
         if dest.exists():

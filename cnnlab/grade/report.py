@@ -6,8 +6,8 @@
   one row per student and assignment, 0 for a missing submission);
 * ``submissions.csv`` -- one row per submission: status (graded/rejected),
   score, the reason for a rejection, and *flags*: answer code that touches
-  the grading machinery (IPython internals, frames, ``builtins``, the checks
-  module, files or processes) and deserves a look by a human, plus each
+  the grading machinery (IPython's history, frames, ``builtins``, files or
+  processes) and deserves a look by a human, plus each
   construct :mod:`cnnlab.grade.static_rules` finds in the answer cells'
   syntax (``exec``/``eval``, ``__import__``, ``importlib``, ``sys.modules``,
   ``get_ipython()``, ``getattr`` with a computed name, ``cnnlab`` internals),
@@ -39,11 +39,12 @@ from . import manual, nbgrader_api, static_rules
 from .course import Course
 
 # Answer code that can tamper with tests running in the same kernel, or reach outside it.
+# Text patterns for what the syntax analysis (static_rules) does not name: it covers get_ipython(),
+# the checks module and cnnlab internals, exec/eval, imports and sys.modules.
 SUSPICIOUS = {
-    "IPython internals": r"get_ipython|\b_ih\b|\bIn\[|\b__IPYTHON__",
+    "IPython internals": r"\b_ih\b|\bIn\[|\b__IPYTHON__",
     "frames or tracing": r"\b_getframe\b|\binspect\b|settrace|setprofile|\bf_back\b|f_globals",
     "builtins": r"\bbuiltins\b|__builtins__",
-    "the checks module": r"cnnlab\.checks|\bcheck\s*\.\s*\w+\s*=|\bexpect_\w+\s*=",
     "files or processes": r"\bsubprocess\b|\bos\.system\b|\bos\._exit\b|\bctypes\b|open\(\s*['\"]/|\bshutil\b|\bsocket\b",
     "signals": r"\bsignal\.signal\b",
 }

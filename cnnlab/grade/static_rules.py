@@ -261,3 +261,122 @@ def notebook_findings(submitted, released=None) -> list[str]:
             continue
         out += [f"{cell_label(i, cell)}, {f}" for f in findings(cell.source, aliases, check_attrs, given_imports)]
     return out
+
+
+# --------------------------------------------------------------------------- an exercise's rules
+
+# What each rule in a checks module's RULES means, as the student reads it.
+RULES = {
+    "no_loops": "no Python loops (no for, while or comprehension; NumPy works on whole arrays)",
+    "one_loop": "exactly one Python loop",
+    "numpy_only": "NumPy only (no scikit-learn, SciPy, TensorFlow, Keras or course package)",
+}
+ALLOWED_MODULES = {"numpy", "math"}
+LOOP_NODES = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+# Calls that run a Python function once per element: loops by another name.
+HIDDEN_LOOPS = {"vectorize", "frompyfunc", "apply_along_axis", "apply_over_axes", "fromiter", "map", "filter"}
+
+
+def _student_definitions(nb, before: int) -> dict[str, ast.AST]:
+    """name -> its last top-level ``def`` or assignment in the code cells above ``before`` that are not tests."""
+    defs: dict[str, ast.AST] = {}
+    for cell in nb.cells[:before]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
+            continue
+        try:
+            tree = parse(cell.source)
+        except (RecursionError, MemoryError):
+            continue
+        for node in tree.body if tree is not None else ():
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                defs[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    for name in ast.walk(t):
+                        if isinstance(name, ast.Name):
+                            defs[name.id] = node
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    defs[(a.asname or a.name).split(".")[0]] = node
+    return defs
+
+
+def rule_violations(nb, test_index: int, exercise: str, rules: dict[str, tuple[str, ...]]) -> str:
+    """Why the exercise's rules are broken in the submitted source, or "" if they hold.
+
+    ``nb``: the submitted notebook (nbformat); ``test_index``: the position of the
+    exercise's test cell; ``rules``: the checks module's ``RULES`` ({exercise: ("no_loops", ...)}).
+    The function the exercise names, and every function of the notebook it calls, are
+    read from their source: what runs in the kernel cannot change the result.
+    """
+    wanted = rules.get(exercise, ())
+    if not wanted:
+        return ""
+    defs = _student_definitions(nb, test_index)
+    top = defs.get(exercise)
+    if top is None:
+        return ""  # nothing defined: the check itself fails
+    label = " and ".join(RULES[r] for r in wanted)
+    if not isinstance(top, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return (f"{exercise}: this exercise's rule is {label}, so write {exercise} with `def` in its answer cell "
+                f"(line {top.lineno} binds it some other way). The grader reads your code: this cell scores 0 "
+                "until then.")
+    aliases = module_aliases([t for t in (parse(c.source) for c in nb.cells[:test_index] if c.cell_type == "code")
+                              if t is not None])
+    seen, todo, loops, foreign = set(), [top], [], []
+    while todo:
+        fn = todo.pop()
+        if fn.name in seen:
+            continue
+        seen.add(fn.name)
+        for node in ast.walk(fn):
+            if isinstance(node, LOOP_NODES):
+                loops.append((fn.name, node.lineno, _loop_word(node)))
+            elif isinstance(node, ast.Call):
+                callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if callee in HIDDEN_LOOPS:
+                    loops.append((fn.name, node.lineno, f"`{callee}` (a loop over elements)"))
+                if isinstance(node.func, ast.Name) and node.func.id == fn.name:
+                    loops.append((fn.name, node.lineno, "a recursive call"))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                roots = [node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+                foreign += [(fn.name, node.lineno, r) for r in roots
+                            if (r or "").split(".")[0] not in ALLOWED_MODULES]
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                module = aliases.get(node.id)
+                if module and module.split(".")[0] not in ALLOWED_MODULES and node.id not in _local_names(fn):
+                    foreign.append((fn.name, node.lineno, module))
+                target = defs.get(node.id)
+                if isinstance(target, (ast.FunctionDef, ast.AsyncFunctionDef)) and target.name not in seen:
+                    todo.append(target)
+    problems = []
+    if "no_loops" in wanted and loops:
+        name, line, word = loops[0]
+        problems.append(f"{_where(name, exercise)} has {word} (line {line} of its cell)")
+    if "one_loop" in wanted and len([l for l in loops if not l[2].startswith("`")]) != 1:
+        problems.append(f"{exercise} has {len(loops)} loops" if loops else f"{exercise} has no loop")
+    if "numpy_only" in wanted and foreign:
+        name, line, module = foreign[0]
+        problems.append(f"{_where(name, exercise)} uses {module} (line {line} of its cell)")
+    if not problems:
+        return ""
+    return (f"{exercise}: this exercise's rule is {label}, but {'; '.join(problems)}. The grader reads your "
+            "code, so this cell scores 0 until the rule holds.")
+
+
+def _loop_word(node: ast.AST) -> str:
+    return {ast.For: "a `for` loop", ast.AsyncFor: "a `for` loop", ast.While: "a `while` loop"}.get(
+        type(node), "a comprehension (a loop)")
+
+
+def _where(name: str, exercise: str) -> str:
+    return f"your {exercise}" if name == exercise else f"{name} (which {exercise} calls)"
+
+
+def _local_names(fn: ast.AST) -> set[str]:
+    """Arguments and names assigned inside a function: they shadow the notebook's modules."""
+    names = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    names |= {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names

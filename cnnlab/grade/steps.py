@@ -4,6 +4,8 @@ Both the worker (which executes) and the writer (which replays the worker's outp
 the course's gradebook) run nbgrader's own sanitize and autograde preprocessors, with two
 changes: :class:`DropForeignCells` before nbgrader restores cells, and the execute step
 replaced (:class:`cnnlab.grade.sandbox.GuardedExecute` in the worker, a replay in the writer).
+The worker also judges the test cells after execution (:class:`cnnlab.grade.judge.JudgeCells`);
+the writer replays those verdicts.
 The formgrader's ``nbgrader_config.py`` (see :mod:`cnnlab.release`) uses :func:`worker_config`.
 """
 
@@ -59,12 +61,29 @@ def autograde_steps(execute) -> dict:
                                                   for p in traits["autograde_preprocessors"].default()]}
 
 
+def judged_steps(execute) -> dict:
+    """:func:`autograde_steps` with :class:`~cnnlab.grade.judge.JudgeCells` right after ``execute``.
+
+    The verdicts of the test cells are then decided in nbgrader's process, not in the kernel.
+    """
+    from .judge import JudgeCells
+
+    steps = autograde_steps(execute)
+    after = []
+    for p in steps["Autograde.autograde_preprocessors"]:
+        after.append(p)
+        if p is execute:
+            after.append(JudgeCells)
+    return {**steps, "Autograde.autograde_preprocessors": after}
+
+
 def worker_config(limits: Limits, forbidden: list[str], slot: int = 0) -> dict:
-    """nbgrader config for the workers: GuardedExecute instead of Execute, limits, missing cells restored."""
+    """nbgrader config for the workers: GuardedExecute instead of Execute, verdicts judged outside
+    the kernel, limits, missing cells restored."""
     from .sandbox import GuardedExecute
 
     return {
-        **autograde_steps(GuardedExecute),
+        **judged_steps(GuardedExecute),
         "OverwriteCells.add_missing_cells": True,
         "Execute.timeout": limits.cell_timeout,
         "GuardedExecute.sandbox": limits.sandbox,

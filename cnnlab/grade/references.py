@@ -1,0 +1,90 @@
+"""The expected values of a check, computed on the grader's side from the instructor's answers.
+
+The hidden cases' expected values never ship to students: the grader computes them
+by running the assignment source notebook's answer cells (the instructor's solutions,
+which only the course folder holds) in its own process, and collecting their outputs
+with the same ``collect_<exercise>`` a student's kernel uses, so both sides produce
+data of the same form. The visible cases' values are the stored ones the student's
+self-check uses (``cnnlab/checks/expected/<topic>.json``), with the results of the
+usual mistakes that name a hint; a test regenerates them from the solutions.
+
+Only the answer cells run, after the notebook's import statements and the checks
+module's ``REFERENCE_SETUP`` (names the answers need that an import does not give):
+never the cells that load data or train.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import nbformat
+
+from cnnlab.checks import core
+
+from . import static_rules
+
+
+def is_answer_cell(cell) -> bool:
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("solution"))
+
+
+def namespace(source_notebook: nbformat.NotebookNode, module) -> dict:
+    """The names the notebook's answer cells define, run after its imports and ``REFERENCE_SETUP``."""
+    imports = []
+    for cell in source_notebook.cells:
+        if cell.cell_type == "code" and not is_answer_cell(cell):
+            tree = static_rules.parse(cell.source)
+            imports += [node for node in (tree.body if tree is not None else [])
+                        if isinstance(node, (ast.Import, ast.ImportFrom))]
+    ns: dict[str, Any] = {"__name__": "__references__"}
+    exec(compile(ast.Module(body=imports, type_ignores=[]), "<imports>", "exec"), ns)
+    exec(getattr(module, "REFERENCE_SETUP", ""), ns)
+    for cell in source_notebook.cells:
+        if is_answer_cell(cell):
+            gid = cell.metadata["nbgrader"].get("grade_id", "?")
+            exec(compile(static_rules.python_source(cell.source), f"<answer {gid}>", "exec"), ns)
+    return ns
+
+
+class References:
+    """Expected values for the calls of one source notebook (cached per call)."""
+
+    def __init__(self, source_notebook: nbformat.NotebookNode, module):
+        self.source, self.module = source_notebook, module
+        self._ns: dict | None = None
+        self._cache: dict[str, dict] = {}
+
+    def expected(self, call, folder=None) -> dict:
+        """``{"expected": data, "mistakes": {label: data}, "suite": ...}`` for one judged call.
+
+        A checks module's ``evaluate_<exercise>(folder, suite, **kwargs)``, where it has one, computes
+        the expected data from the files of the submission being graded (``folder``), in this
+        process: the capstone evaluates the submitted trained model on the grader's held-out images.
+        """
+        evaluate = getattr(self.module, f"evaluate_{call.exercise}", None)
+        if evaluate is not None:
+            return {"expected": evaluate(folder, call.suite, **call.kwargs), "mistakes": {}, "suite": call.suite}
+        if call.suite == "visible":
+            return {**core.stored(self.module)[call.exercise], "suite": "visible"}
+        key = repr((call.exercise, call.suite, call.args, sorted(call.kwargs.items()), sorted(call.name_kwargs.items())))
+        if key not in self._cache:
+            self._cache[key] = {"expected": self.collect(call), "mistakes": {}, "suite": call.suite}
+        return self._cache[key]
+
+    def names(self) -> dict:
+        """The answer cells' names (run once)."""
+        if self._ns is None:
+            self._ns = namespace(self.source, self.module)
+        return self._ns
+
+    def collect(self, call) -> Any:
+        """What the instructor's answers give for ``call``: collect_<exercise> on the reference objects."""
+        ns = self.names()
+        missing = [n for n in [*call.args, *call.name_kwargs.values()] if n not in ns]
+        if missing:
+            raise LookupError(f"the answer cells define no {', '.join(missing)}")
+        collect = getattr(self.module, f"collect_{call.exercise}")
+        return collect(*[ns[n] for n in call.args], suite=call.suite, **call.kwargs,
+                       **{k: ns[v] for k, v in call.name_kwargs.items()})

@@ -1,0 +1,78 @@
+"""The stored expected values match the solutions, and the student package holds no answer.
+
+``cnnlab/checks/expected/<topic>.json`` is what the visible cases' self-checks compare
+with. Each file must be exactly what ``python -m cnnlab.grade.expected`` makes now from
+the solution notebook's answer cells (and the usual mistakes in solutions/references/):
+a solution edited without regenerating them fails here.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import nbtools
+from cnnlab.checks import core, record
+from cnnlab.grade import expected
+
+JUDGED = [p.stem for p in expected.judged_notebooks(nbtools.SOLUTIONS)]
+
+
+def _same(a, b, where="") -> None:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), where
+        assert a.dtype == b.dtype and a.shape == b.shape, where
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9, err_msg=where)
+    elif isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for k in a:
+            _same(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-6, nan_ok=True), where
+    else:
+        assert a == b, where
+
+
+def test_some_notebooks_are_judged_outside_the_kernel():
+    assert "04_pooling" in JUDGED
+
+
+@pytest.mark.parametrize("nb_id", JUDGED)
+def test_stored_values_are_what_the_solutions_give(nb_id):
+    topic, fresh = expected.generate(nbtools.SOLUTIONS / f"{nb_id}.ipynb")
+    path = core.EXPECTED_DIR / f"{topic}.json"
+    assert path.is_file(), f"run `python -m cnnlab.grade.expected {nb_id}`"
+    _same(record.decode(json.loads(path.read_text())), record.decode(record.encode(fresh)), topic)
+
+
+def test_record_round_trip_keeps_plain_data():
+    data = {"a": [1, 2.5, None, "x", True], "b": np.arange(6, dtype=np.int16).reshape(2, 3),
+            "c": float("nan"), "d": np.zeros((0, 3))}
+    back = record.decode(json.loads(json.dumps(record.encode(data))))
+    assert back["a"] == [1, 2.5, None, "x", True] and np.isnan(back["c"])
+    assert back["b"].dtype == np.int16 and back["b"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert back["d"].shape == (0, 3)
+
+
+@pytest.mark.parametrize("bad", [
+    {"__array__": "|O", "shape": [1], "data": "AA=="},                 # object arrays run code when read
+    {"__array__": "<f8", "shape": [3], "data": "AAAAAAAAAAA="},       # data shorter than the shape
+    {"__float__": "1e308*10"},
+    {"__class__": "x"},
+    {"__array__": "<f8", "shape": [-1], "data": ""},
+])
+def test_record_rejects_what_is_not_plain_data(bad):
+    with pytest.raises(ValueError):
+        record.decode(bad)
+
+
+@pytest.mark.parametrize("value", [object(), np.array([object()]), {1: 2}, {"__array__": 1}, lambda: 0])
+def test_only_plain_data_can_be_published(value):
+    with pytest.raises(TypeError):
+        record.encode(value)
