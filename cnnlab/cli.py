@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 
-def _release_args(p: argparse.ArgumentParser, course_default: Path | None) -> None:
+def _release_args(p: argparse.ArgumentParser, course_default: Path | None, model_answers: bool) -> None:
     p.add_argument("ids", nargs="*", help="assignments to release, e.g. 01_knn (default: all)")
     p.add_argument("--solutions", type=Path, default=Path("solutions"),
                    help="folder of nbgrader source notebooks (default: ./solutions)")
@@ -28,6 +28,9 @@ def _release_args(p: argparse.ArgumentParser, course_default: Path | None) -> No
                    help="also lay out an nbgrader course folder here (source/, release/, gradebook, "
                         "nbgrader_config.py for the formgrader)")
     p.add_argument("--db", help="gradebook SQLAlchemy URL (default: sqlite, <course>/gradebook.db)")
+    p.add_argument("--model-answers", action=argparse.BooleanOptionalAction, default=model_answers,
+                   help="put the written questions' model answers in the student notebooks, for self-learners "
+                        f"to reveal after answering (default: {'yes' if model_answers else 'no: a graded class'})")
 
 
 def _course_args(p: argparse.ArgumentParser) -> None:
@@ -51,12 +54,12 @@ def _parser() -> argparse.ArgumentParser:
                        help="the course's notebooks/ folder (default: ./notebooks)")
     start.add_argument("--no-lab", action="store_true", help="only copy the notebooks; do not start JupyterLab")
     rel = sub.add_parser("release", help="regenerate the student notebooks from solutions/ with nbgrader")
-    _release_args(rel, None)
+    _release_args(rel, None, model_answers=True)
 
     grade = sub.add_parser("grade", help="grade a class: release, collect, autograde, feedback, report")
     steps = grade.add_subparsers(dest="step", required=True)
     g_rel = steps.add_parser("release", help="student notebooks and an nbgrader course folder")
-    _release_args(g_rel, Path("course"))
+    _release_args(g_rel, Path("course"), model_answers=False)
 
     col = steps.add_parser("collect", help="import an LMS zip or a folder of <student>/<notebook>.ipynb")
     col.add_argument("source", type=Path, help="zip file or folder of submissions")
@@ -127,11 +130,14 @@ def _start(args, lab_args: list[str]) -> int:
 def _release(args) -> int:
     from . import release as release_mod
 
-    for path in release_mod.release(args.solutions, args.notebooks, args.ids or None):
+    for path in release_mod.release(args.solutions, args.notebooks, args.ids or None, args.model_answers):
         print(f"wrote {path}")
+    print("model answers: " + ("in the student notebooks (self-learners reveal them after answering)"
+                               if args.model_answers else "left out (a graded class)"))
     if args.course:
         config = {"CourseDirectory.db_url": args.db} if args.db else {}
-        ids = release_mod.build_course(args.solutions, args.course, args.ids or None, **config)
+        ids = release_mod.build_course(args.solutions, args.course, args.ids or None,
+                                       model_answers=args.model_answers, **config)
         from .grade.sandbox import SandboxUnavailable, check_available
 
         try:
@@ -188,6 +194,15 @@ def _grade(args) -> int:
         for p in problems:
             print(f"problem: {p}", file=sys.stderr)
         print(f"feedback: wrote {len(written)} file(s) under {args.course / 'feedback'}")
+        from .grade import manual
+        from .grade.course import Course
+
+        waiting = [a for a in manual.written_answers(Course(args.course, args.db).db_url)
+                   if a.status == manual.TO_GRADE and (not args.assignment or a.assignment in args.assignment)
+                   and (not args.student or a.student in args.student)]
+        if waiting:
+            print(f"note: {len(waiting)} written answer(s) not graded yet, so their feedback has no score or "
+                  "comment: grade them in the formgrader, then run feedback again")
         return 1 if problems else 0
     if args.step == "report":
         from .grade.report import summary, write_report

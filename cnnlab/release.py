@@ -14,6 +14,10 @@ The course's address comes from one setting, ``Repository`` under
 cell); the release fills it in, and rewrites the README's Colab links to match.
 An instructor who publishes the course elsewhere changes that one line and runs
 ``cnnlab release``.
+
+Written questions (:mod:`cnnlab.questions`): the cell under each answer cell
+(cell metadata ``{"cnnlab": {"reveal": "<grade_id>"}}``) gets the model answer of
+that question, encoded, or none with ``model_answers=False`` (a graded class).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+import nbformat
+
+from . import questions
 from .grade import nbgrader_api
 
 REPOSITORY_TOKEN = "@COURSE_REPOSITORY@"
@@ -76,11 +83,39 @@ def assignment_ids(solutions_dir: Path) -> list[str]:
     return sorted(p.stem for p in Path(solutions_dir).glob("*.ipynb"))
 
 
-def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = None, **config) -> list[str]:
+def fill_model_answers(student_text: str, source_nb, include: bool) -> str:
+    """The released notebook (JSON text) with each reveal cell's code made from ``source_nb``.
+
+    With ``include``, a reveal cell carries its question's model answer (encoded); without,
+    it carries none and says so when run. A reveal cell whose question the source lacks,
+    or whose answer cell has no model answer, is an error: the release would ship a dud.
+    """
+
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source_nb.cells
+               if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith(questions.QUESTION_PREFIX)}
+    nb = nbformat.reads(student_text, as_version=4)
+    changed = False
+    for cell in nb.cells:
+        qid = cell.metadata.get("cnnlab", {}).get("reveal")
+        if cell.cell_type != "code" or not qid:
+            continue
+        model = questions.model_answer(answers.get(qid, ""))
+        if not model:
+            raise ValueError(f"reveal cell for {qid!r}: the source has no answer cell {qid!r} with a "
+                             f"model answer ({questions.MODEL_HEADING} ...)")
+        cell.source = questions.reveal_source(qid, model if include else None)
+        changed = True
+    return nbformat.writes(nb) + "\n" if changed else student_text
+
+
+def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = None,
+                 model_answers: bool = False, **config) -> list[str]:
     """Lay out ``course_dir/source/<id>/<id>.ipynb`` and run ``generate_assignment``.
 
     Returns the assignment ids; the student notebooks, with the course's address
-    filled in, are in ``course_dir/release/``. ``config`` goes to nbgrader, e.g.
+    filled in, are in ``course_dir/release/``. ``model_answers``: put the written
+    questions' model answers in them (off by default: a course folder is for a
+    graded class). ``config`` goes to nbgrader, e.g.
     ``{"CourseDirectory.db_url": "postgresql+psycopg://..."}``.
     """
     repository = course_repository(_pyproject_for(solutions_dir))
@@ -96,15 +131,19 @@ def build_course(solutions_dir: Path, course_dir: Path, ids: list[str] | None = 
     for aid in ids:
         nbgrader_api.run(f"generate_assignment {aid}", api.generate_assignment, aid, force=True)
         student = Path(course_dir) / "release" / aid / f"{aid}.ipynb"
-        student.write_text(fill_repository(student.read_text(encoding="utf-8"), repository), encoding="utf-8")
+        text = fill_repository(student.read_text(encoding="utf-8"), repository)
+        source_nb = nbformat.read(Path(solutions_dir) / f"{aid}.ipynb", as_version=4)
+        student.write_text(fill_model_answers(text, source_nb, model_answers), encoding="utf-8")
     return ids
 
 
 def release(solutions_dir: Path = Path("solutions"), notebooks_dir: Path = Path("notebooks"),
-            ids: list[str] | None = None) -> list[Path]:
+            ids: list[str] | None = None, model_answers: bool = True) -> list[Path]:
     """Write the student version of every (or the named) solution notebook.
 
-    The course's address is filled in (see the module docstring), and the
+    ``model_answers``: the written questions' model answers go in, for self-learners
+    (the default: ``notebooks/`` is the public release, and ``solutions/`` beside it is
+    public too); False for a graded class. The course's address is filled in (see the module docstring), and the
     README beside ``pyproject.toml``, if there is one, gets matching Colab links.
     Returns the paths written in ``notebooks_dir``.
     """
@@ -112,7 +151,7 @@ def release(solutions_dir: Path = Path("solutions"), notebooks_dir: Path = Path(
     repository = course_repository(pyproject)  # before any work: a bad setting stops the release
     written = []
     with tempfile.TemporaryDirectory(prefix="cnnlab-release-") as tmp:
-        for aid in build_course(Path(solutions_dir), Path(tmp), ids):
+        for aid in build_course(Path(solutions_dir), Path(tmp), ids, model_answers=model_answers):
             out = Path(notebooks_dir) / f"{aid}.ipynb"
             out.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(tmp) / "release" / aid / f"{aid}.ipynb", out)

@@ -25,8 +25,30 @@ def _meta(grade_id, *, solution=False, grade=False, points=0, locked=False):
     return {"nbgrader": meta}
 
 
-def tiny_source(path: Path) -> Path:
-    """Write the nbgrader source notebook of the tiny assignment: add (1 point) and mul (2 points)."""
+# The tiny assignment's written question (tiny_source(written=True)): 2 points, graded by hand.
+WRITTEN_ID = "q_commutes"
+WRITTEN_MODEL = "Because addition of numbers is commutative, add(a, b) and add(b, a) return the same value."
+WRITTEN_RUBRIC = [(1, "names commutativity"), (1, "says why the order of the arguments cannot matter")]
+WRITTEN_ANSWER = "Adding numbers does not depend on their order, so swapping a and b changes nothing at all."
+
+
+def written_cells() -> list:
+    """The question, the answer cell (model answer and rubric inside nbgrader's solution markers), the reveal cell."""
+    from cnnlab import questions
+
+    return [
+        new_markdown_cell("**Question (2 points).** Why does `add(1, 2)` equal `add(2, 1)`? Answer below."),
+        new_markdown_cell(questions.answer_cell_source(WRITTEN_MODEL, WRITTEN_RUBRIC),
+                          metadata=_meta(WRITTEN_ID, solution=True, grade=True, points=2)),
+        new_code_cell(questions.reveal_source(WRITTEN_ID, None), metadata={"cnnlab": {"reveal": WRITTEN_ID}}),
+    ]
+
+
+def tiny_source(path: Path, written: bool = False) -> Path:
+    """Write the nbgrader source notebook of the tiny assignment: add (1 point) and mul (2 points).
+
+    ``written``: also a written question worth 2 points (:func:`written_cells`), after ``add``.
+    """
     cells = [
         new_markdown_cell("# Tiny assignment\nWrite `add` and `mul`."),
         new_code_cell("import numpy as np"),
@@ -41,6 +63,8 @@ def tiny_source(path: Path) -> Path:
                       'assert mul(-3, 5) == -15  # HIDDEN-MUL-91c2\n### END HIDDEN TESTS',
                       metadata=_meta("mul_test", grade=True, points=2, locked=True)),
     ]
+    if written:
+        cells[4:4] = written_cells()
     nb = new_notebook(cells=cells, metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)",
                                                             "language": "python", "name": "python3"}})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,11 +76,11 @@ RIGHT = {"add": "def add(a, b):\n    return a + b", "mul": "def mul(a, b):\n    
 WRONG_MUL = "def mul(a, b):\n    return abs(a) * b"   # passes the visible test, fails the hidden one
 
 
-def tiny_course(root: Path, **config) -> Path:
+def tiny_course(root: Path, written: bool = False, **config) -> Path:
     """``root/solutions`` with the tiny source and ``root/course`` released from it (nbgrader ``config``)."""
     from cnnlab import release
 
-    tiny_source(root / "solutions" / f"{TINY}.ipynb")
+    tiny_source(root / "solutions" / f"{TINY}.ipynb", written=written)
     release.build_course(root / "solutions", root / "course", [TINY], **config)
     return root / "course"
 

@@ -39,6 +39,12 @@ def test_cells(nb) -> dict[str, dict]:
             for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
 
 
+def manual_points(path: Path) -> float:
+    """Points of a notebook's manually graded answers (written questions): a grader gives them, not nbgrader."""
+    return sum(nbgrader_meta(c)["points"] for c in read(path).cells
+               if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution"))
+
+
 def strip_markers(source: str) -> str:
     """A student's answer: the solution without nbgrader's BEGIN/END markers."""
     return MARKER.sub("", source)
@@ -67,10 +73,15 @@ def prelude(assignment_id: str) -> str:
 def filled_submission(released: Path, solution: Path, out: Path, overrides: dict[str, str] | None = None) -> Path:
     """The released notebook with every answer cell filled in, as a student would.
 
-    Answers come from the solution notebook; ``overrides`` maps a grade_id to other
+    Answers come from the solution notebook (a written question gets its model answer); ``overrides`` maps a grade_id to other
     source (a plausible wrong answer). Outputs are cleared, as in a fresh submission.
     """
-    answers = {k: strip_markers(v) for k, v in solution_cells(read(solution)).items()}
+    from cnnlab import questions
+
+    source = read(solution)
+    answers = {k: strip_markers(v) for k, v in solution_cells(source).items()}
+    answers.update({nbgrader_meta(c)["grade_id"]: questions.model_answer(c.source) for c in source.cells
+                    if c.cell_type == "markdown" and nbgrader_meta(c).get("solution")})  # written answers
     answers.update(overrides or {})
     nb = read(released)
     for cell in nb.cells:

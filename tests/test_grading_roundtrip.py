@@ -2,11 +2,13 @@
 
 For each notebook: release it, then autograde three simulated students:
 
-* ``solved``: the released notebook with every answer filled in → full marks,
-  no graded cell writes to stderr (nbgrader would give it 0), and every test
-  cell's verdict was decided outside the kernel (cnnlab.grade.judge);
-* ``blank``: the released notebook as it is → 0 on every graded cell, and the
-  only errors anywhere are "not written yet" ones;
+* ``solved``: the released notebook with every answer filled in → full marks on
+  every autograded cell (written answers wait for a human grader:
+  ``NotebookResult.autograded_max``), no graded cell writes to stderr (nbgrader
+  would give it 0), and every test cell's verdict was decided outside the kernel
+  (cnnlab.grade.judge);
+* ``blank``: the released notebook as it is → 0 on every graded cell, nothing left
+  to grade by hand, and the only errors anywhere are "not written yet" ones;
 * ``wrong``: every answer replaced by its first plausible wrong version
   (tests/mutants/) → every graded cell below its points.
 
@@ -65,15 +67,19 @@ def solved_scores_full_marks(nb_id, solved):
     judged = set(solved.notebook.metadata.get("cnnlab", {}).get("judged_outside_kernel", []))
     assert judged == tests, f"{nb_id}: test cells decided in the kernel: {sorted(tests - judged)}"
     for cell in solved.cells.values():
+        if cell.manual:  # a written answer: scored by a grader, not by the autograder
+            assert cell.needs_manual_grade, f"{nb_id}/{cell.grade_id}: a written answer not left to the grader"
+            continue
         assert cell.score == cell.max_score, f"{nb_id}/{cell.grade_id}: {cell.score}/{cell.max_score} {cell.errors}"
         assert cell.stderr == "", f"{nb_id}/{cell.grade_id} writes to stderr: {cell.stderr!r}"
-    assert solved.score == solved.max_score > 0
+    assert solved.score == solved.autograded_max > 0
 
 
 def blank_scores_zero_and_fails_only_where_students_write(nb_id, blank):
     assert blank.score == 0
     for cell in blank.cells.values():
         assert cell.score == 0, f"{nb_id}/{cell.grade_id} gives points to a blank answer"
+        assert not cell.needs_manual_grade, f"{nb_id}/{cell.grade_id}: a blank answer asks for a grader"
     unexpected = [e for e in blank.errors() if e[1] not in NOT_DONE and not _cascade(blank, e)]
     assert unexpected == [], f"{nb_id}: blank notebook raised other errors: {unexpected}"
 

@@ -41,7 +41,39 @@ def test_grade_ids_unique_and_points_present(source):
         meta = nbtools.nbgrader_meta(cell)
         if meta.get("grade"):
             assert meta.get("points", 0) > 0, f"{nb_id}/{meta['grade_id']}: graded cell without points"
-            assert meta.get("locked"), f"{nb_id}/{meta['grade_id']}: test cells must be locked"
+            if not meta.get("solution"):  # a written answer (solution and grade) is the student's to edit
+                assert meta.get("locked"), f"{nb_id}/{meta['grade_id']}: test cells must be locked"
+
+
+def test_written_questions(source):
+    """Each notebook has 1-3 written questions: a markdown answer cell (grade_id q_...) with points, a model
+    answer and a rubric whose points add up, inside the solution markers, followed by its reveal cell."""
+    from cnnlab import questions
+
+    nb_id, nb = source
+    answers = [(i, c) for i, c in enumerate(nb.cells) if nbtools.nbgrader_meta(c).get("grade_id", "").startswith("q_")]
+    assert 1 <= len(answers) <= 3, f"{nb_id}: {len(answers)} written questions (want 1 to 3)"
+    for i, cell in answers:
+        meta, gid = nbtools.nbgrader_meta(cell), nbtools.nbgrader_meta(cell)["grade_id"]
+        assert cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade"), f"{nb_id}/{gid}"
+        src = cell.source.strip()
+        assert src.startswith("### BEGIN SOLUTION") and src.endswith("### END SOLUTION"), \
+            f"{nb_id}/{gid}: the whole answer cell goes between the solution markers (the release shows the stub)"
+        assert questions.model_answer(src), f"{nb_id}/{gid}: no {questions.MODEL_HEADING}"
+        rubric = re.findall(r"^\* ([\d.]+) points?:", src.partition(questions.RUBRIC_HEADING)[2], re.M)
+        assert rubric and sum(map(float, rubric)) == meta["points"], f"{nb_id}/{gid}: rubric points != cell points"
+        reveal = nb.cells[i + 1]
+        assert reveal.cell_type == "code" and reveal.metadata.get("cnnlab", {}).get("reveal") == gid, \
+            f"{nb_id}/{gid}: the cell after the answer must be its reveal cell"
+
+
+def test_predictions_start_blank(source):
+    """A prediction is a plain variable that starts as None, so the notebook runs before anyone predicts."""
+    nb_id, nb = source
+    for cell in nb.cells:
+        for line in cell.source.splitlines() if cell.cell_type == "code" else []:
+            if line.startswith("my_prediction"):
+                assert re.match(r"my_prediction_\w+ = None  # ", line), f"{nb_id}: {line!r}"
 
 
 def test_every_exercise_has_a_visible_check_and_hidden_tests(source):

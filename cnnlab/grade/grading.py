@@ -29,6 +29,8 @@ class CellResult:
     max_score: float
     errors: list[str] = field(default_factory=list)  # "Ename: message" of errors the cell raised
     stderr: str = ""
+    manual: bool = False              # a manually graded answer (a written question): a human scores it
+    needs_manual_grade: bool = False  # nbgrader left it for a grader (an answer was written)
 
 
 @dataclass
@@ -40,6 +42,14 @@ class NotebookResult:
     max_score: float
     cells: dict[str, CellResult]
     notebook: nbformat.NotebookNode  # the executed notebook, outputs included
+
+    @property
+    def autograded_max(self) -> float:
+        """The points the autograder can give: all but the manually graded answers'.
+
+        A perfect submission scores this until a grader scores its written answers.
+        """
+        return sum(c.max_score for c in self.cells.values() if not c.manual)
 
     def errors(self) -> list[tuple[int, str, str]]:
         """``(cell index, ename, evalue)`` of every error any code cell raised."""
@@ -143,5 +153,6 @@ def _cell_results(executed: nbformat.NotebookNode, grades: dict) -> dict[str, Ce
         cells[grade_id] = CellResult(
             grade_id=grade_id, score=grade.score, max_score=grade.max_score,
             errors=[f"{o['ename']}: {o['evalue']}" for o in outputs if o.get("output_type") == "error"],
-            stderr="".join(o.get("text", "") for o in outputs if o.get("name") == "stderr"))
+            stderr="".join(o.get("text", "") for o in outputs if o.get("name") == "stderr"),
+            manual=bool(cell.metadata["nbgrader"].get("solution")), needs_manual_grade=grade.needs_manual_grade)
     return cells

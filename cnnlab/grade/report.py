@@ -14,6 +14,12 @@
   named with its cell and line;
 * ``exercises.csv`` -- per graded cell: submissions, mean score, share with
   full marks and with zero;
+* ``written.csv`` -- every answer to a manually graded cell (the written
+  questions): graded, to grade or blank, its score and the grader's comment
+  (:mod:`cnnlab.grade.manual`); the terminal summary adds, per assignment,
+  how many are graded and to grade and where the totals stand;
+* ``progress.csv`` -- per assignment: submissions, written answers graded /
+  to grade / blank, submissions complete, mean and maximum score so far;
 * ``report.png`` -- the distribution of scores per assignment and the
   exercises students fail most;
 * ``canvas_grades.csv``, ``moodle_grades.csv`` -- the totals per student and
@@ -24,12 +30,12 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
 
-from . import nbgrader_api, static_rules
+from . import manual, nbgrader_api, static_rules
 from .course import Course
 
 # Answer code that can tamper with tests running in the same kernel, or reach outside it.
@@ -134,7 +140,8 @@ def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | No
     out_dir = Path(out_dir or course.root / "reports")
     out_dir.mkdir(parents=True, exist_ok=True)
     url = course.db_url
-    paths = {name: out_dir / name for name in ("grades.csv", "submissions.csv", "exercises.csv", "report.png")}
+    paths = {name: out_dir / name for name in ("grades.csv", "submissions.csv", "exercises.csv", "written.csv",
+                                               "progress.csv", "report.png")}
     with Gradebook(url, nbgrader_api.COURSE_ID) as gb:
         CsvExportPlugin(to=str(paths["grades.csv"])).export(gb)
 
@@ -153,6 +160,17 @@ def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | No
         for s in stats:
             writer.writerow([s.assignment, s.grade_id, s.max_score, s.n, f"{s.mean:.3f}",
                              f"{s.mean_fraction:.3f}", s.full, s.zero])
+    with open(paths["written.csv"], "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["assignment", "student_id", "notebook", "grade_id", "max_score", "status", "score", "comment"])
+        for a in manual.written_answers(url):
+            writer.writerow([a.assignment, a.student, a.notebook, a.grade_id, a.max_score, a.status, a.score,
+                             a.comment])
+    with open(paths["progress.csv"], "w", newline="") as f:
+        fields = list(manual.AssignmentProgress.__dataclass_fields__)
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(asdict(r) for r in manual.progress(url))
     plot(rows, stats, paths["report.png"])
 
     # Grade-import files for Canvas and Moodle (cnnlab.grade.lms).
@@ -215,5 +233,10 @@ def summary(paths: dict[str, Path]) -> list[str]:
     lines += [f"  review {r['student_id']}/{r['assignment']}: {r['flags']}" for r in rows if r["flags"]]
     lines += ["hardest exercises: " + ", ".join(f"{r['assignment']}/{r['grade_id']} {100 * float(r['mean_fraction']):.0f}%"
                                                 for r in ex[:5] if int(r["submissions"]))]
+    if paths.get("progress.csv") and paths["progress.csv"].exists():
+        with open(paths["progress.csv"]) as f:
+            lines += manual.summary_lines([manual.AssignmentProgress(
+                r["assignment"], int(r["submissions"]), int(r["graded"]), int(r["to_grade"]), int(r["blank"]),
+                int(r["complete"]), float(r["mean_score"]), float(r["max_score"])) for r in csv.DictReader(f)])
     lines += [f"wrote {p}" for p in paths.values()]
     return lines

@@ -5,9 +5,16 @@ For a gradable Result it runs nbgrader's real ``autograde`` on the course folder
 execution replaced by the outputs the worker recorded (:class:`ReplayExecute`), so
 nbgrader itself sanitizes the submission, restores the cells, scores them, applies late
 penalties and writes the gradebook -- any database nbgrader supports (``db_url``).
-A Result with an error is *rejected*: every grade 0, as nbgrader does for a missing
-notebook, with the reason kept in the course's state. Each submission is merged at most
-once per run, whatever an executor delivers.
+A Result with an error is *rejected*: every autograded score 0, as nbgrader does for a
+missing notebook, with the reason kept in the course's state. Each submission is merged at
+most once per run, whatever an executor delivers.
+
+Manual grades (written answers graded in the formgrader, or a grader's override of a test
+cell) and the grader's comments are never overwritten: nbgrader's autograde writes only
+``auto_score`` and ``auto_comment``, and a rejection only those. nbgrader marks every manually
+graded cell for review again whenever it re-runs; when the submission's files are the ones
+already graded (``autograde --force``), the grader's verdict stands and the mark is put back
+as it was. A changed submission keeps the earlier manual scores, marked for review.
 """
 
 from __future__ import annotations
@@ -106,6 +113,8 @@ class Writer:
             return None
         if result.error:
             return self.reject(result.student, result.assignment, result.error, fingerprint, result.seconds)
+        same_files = self.state.get(key, {}).get("fingerprint") == fingerprint
+        reviewed = self._manual_review_marks(result.student, result.assignment)
         for name, text in result.notebooks.items():
             _REPLAY[(result.assignment, result.student, name)] = text
         try:
@@ -117,6 +126,8 @@ class Writer:
             return self.reject(result.student, result.assignment,
                                "nbgrader could not grade it: " + nbgrader_api.nbgrader_error(done),
                                fingerprint, result.seconds)
+        if same_files:
+            self._restore_review_marks(result.student, result.assignment, reviewed)
         outcome = Outcome(result.student, result.assignment, "graded", seconds=result.seconds,
                           flags=list(result.flags), peak_memory_mb=result.peak_memory_mb)
         outcome.score, outcome.max_score = self._scores(result.student, result.assignment)
@@ -156,6 +167,26 @@ class Writer:
         return Outcome(student, aid, "unchanged", entry.get("reason", ""), entry.get("score"),
                        entry.get("max_score"), flags=entry.get("flags", []),
                        peak_memory_mb=entry.get("peak_memory_mb"))
+
+    def _manual_review_marks(self, student: str, aid: str) -> dict[tuple[str, str], bool]:
+        """(notebook, grade_id) → needs_manual_grade, for every grade a human has scored."""
+        with Gradebook(self.db_url, nbgrader_api.COURSE_ID) as gb:
+            try:
+                submission = gb.find_submission(aid, student)
+            except MissingEntry:
+                return {}
+            return {(nb.name, g.name): g.needs_manual_grade for nb in submission.notebooks
+                    for g in nb.grades if g.manual_score is not None}
+
+    def _restore_review_marks(self, student: str, aid: str, marks: dict[tuple[str, str], bool]) -> None:
+        if not marks:
+            return
+        with Gradebook(self.db_url, nbgrader_api.COURSE_ID) as gb:
+            for nb in gb.find_submission(aid, student).notebooks:
+                for g in nb.grades:
+                    if (nb.name, g.name) in marks and g.manual_score is not None:
+                        g.needs_manual_grade = marks[(nb.name, g.name)]
+            gb.db.commit()
 
     def _scores(self, student: str, aid: str) -> tuple[float, float]:
         with Gradebook(self.db_url, nbgrader_api.COURSE_ID) as gb:
