@@ -47,6 +47,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from cnnlab import messages
+
 from .core import (NotDoneError, attempt, expect_array, expect_returned_array, fail, matching_mistake, number,
                    reraise, returned, run_check)
 
@@ -248,7 +250,7 @@ def judge_relative_contrast(data: dict, expected: dict) -> int:
                          if label in CONTRAST_MISTAKES and isinstance(wrong, float) and np.isfinite(got)
                          and np.isclose(got, wrong, rtol=1e-6)), "")
             hint = hint or (UINT8_HINT if points.dtype == np.uint8 else CONTRAST_DEFAULT)
-            fail(name, case, f"expected {target:.6g}\ngot      {got:.6g}", hint)
+            fail(name, case, f"expected {messages.number(target)}\ngot      {messages.number(got)}", hint)
     return len(cases)
 
 
