@@ -137,7 +137,7 @@ def test_run_task_b_trains_three_methods_and_leaves_the_pretrained_base_alone(so
     assert summary[("frozen base", 5)]["n"] == 2
 
 
-# --------------------------------------------------------------------------- the checks (cnnlab.checks.transfer_learning)
+# --------------------------------------------------------------------------- the checks (checks.transfer_learning)
 
 
 def test_check_bases_are_the_same_in_every_build():
