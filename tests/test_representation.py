@@ -1,7 +1,7 @@
 """Notebook 10 (representation learning): the checks' references, and the notebook's claims on the real data.
 
-* The references in ``cnnlab.checks.representation_learning`` agree with NumPy (one-hot, distances, PCA
-  up to sign), so the checks compare students with the right answers.
+* The solution's answers, whose outputs are the checks' stored expected values, agree with the libraries
+  (one-hot with Keras, PCA with scikit-learn up to sign), and the checks module holds no reference.
 * On MNIST (the offline split of the official test set), the two conclusions the notebook draws from
   its numbers hold: MNIST's distances do not concentrate like random data's, and kNN in the 2-D
   autoencoder's code beats kNN in PCA's 2-D plane. The second test trains the notebook's own
@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,46 +20,101 @@ import pytest
 import nbtools
 from cnnlab import datasets, training
 from cnnlab.grade import grading
+from cnnlab.checks import CheckError, core
 from cnnlab.checks import representation_learning as check
+from cnnlab.grade import static_rules
 
 NB_ID = "10_representation_learning"
 
 
-def test_one_hot_reference_is_the_identity_rows():
+@pytest.fixture(scope="module")
+def solution():
+    """The solution notebook's answer cells (the source of the stored expected values)."""
+    return grading.answer_namespace(nbtools.SOLUTIONS / f"{NB_ID}.ipynb", prelude=nbtools.prelude(NB_ID), np=np)
+
+
+def test_no_reference_in_the_checks_module():
+    """The student package computes no answer: the library references are gone (issue 12)."""
+    for gone in ("one_hot_reference", "distances_reference", "relative_contrast_reference", "pca_reference"):
+        assert not hasattr(check, gone)
+    tree = ast.parse(Path(check.__file__).read_text(encoding="utf-8"))
+    imported = {(node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+                for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+    assert imported.isdisjoint({"sklearn", "scipy"}), imported
+    called = {node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+              for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    assert called.isdisjoint({"to_categorical", "cdist", "PCA", "svd", "eigh"}), called
+    assert check.RULES == {"pca_fit": ("numpy_only",), "pca_transform": ("numpy_only",)}
+
+
+def test_solution_one_hot_matches_keras(solution):
+    from keras.utils import to_categorical
+
     labels = np.array([2, 0, 1, 2])
-    got = check.one_hot_reference(labels, 4)
-    assert got.dtype == np.float32 and got.shape == (4, 4)
-    np.testing.assert_array_equal(got, np.eye(4, dtype=np.float32)[labels])
-    assert check.one_hot_reference(np.zeros(0, np.int64), 3).shape == (0, 3)
+    got = solution["one_hot"](labels, 4)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, to_categorical(labels, 4))
+    assert solution["one_hot"](np.zeros(0, np.int64), 3).shape == (0, 3)
 
 
-def test_relative_contrast_reference_on_hand_numbers():
+def test_solution_relative_contrast_on_hand_numbers_and_uint8(solution):
     points = np.array([[3.0, 4.0], [6.0, 8.0], [1.0, 0.0]])
-    np.testing.assert_allclose(check.distances_reference(points, np.zeros(2)), [5, 10, 1])
-    assert check.relative_contrast_reference(points, np.zeros(2)) == pytest.approx(9.0)
-    uint8 = np.array([[0, 255], [10, 10]], dtype=np.uint8)  # no wrap-around in the reference
-    assert check.relative_contrast_reference(uint8, np.array([255, 0], np.uint8)) == pytest.approx(
+    assert solution["relative_contrast"](points, np.zeros(2)) == pytest.approx(9.0)
+    uint8 = np.array([[0, 255], [10, 10]], dtype=np.uint8)  # no wrap-around
+    assert solution["relative_contrast"](uint8, np.array([255, 0], np.uint8)) == pytest.approx(
         (np.sqrt(2) * 255 - np.hypot(245, 10)) / np.hypot(245, 10))
 
 
-def test_pca_reference_matches_numpy_svd_up_to_sign():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(60, 5)) * [5, 3, 2, 1, 0.5] + 2
-    mean, comps = check.pca_reference(X, 3)
-    _, _, vt = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)
-    np.testing.assert_allclose(mean, X.mean(axis=0))
-    np.testing.assert_allclose(check.align_signs(vt[:3], comps), comps, atol=1e-10)
-    flipped = comps * np.array([[-1], [1], [-1]])
+@pytest.mark.parametrize("suite", ["visible", "hidden"])
+def test_solution_pca_matches_scikit_learn_up_to_sign(solution, suite):
+    """scikit-learn is the independent library here: the stored values (the solution's) agree with its PCA."""
+    from sklearn.decomposition import PCA
+
+    for _, X, k in check.pca_fit_cases(suite):
+        pca = PCA(n_components=k, svd_solver="full").fit(X)
+        mean, comps = solution["pca_fit"](X, k)
+        np.testing.assert_allclose(mean, pca.mean_, atol=1e-10)
+        np.testing.assert_allclose(check.align_signs(comps, pca.components_), pca.components_, atol=1e-8)
+        np.testing.assert_allclose(solution["pca_transform"](X, mean, comps) * np.sign(np.sum(comps * pca.components_,
+                                   axis=1)), pca.transform(X), atol=1e-8)
+
+
+def test_align_signs_flips_rows_only():
+    comps = np.eye(3)[:2]
+    flipped = comps * np.array([[-1], [1]])
     np.testing.assert_allclose(check.align_signs(flipped, comps), comps)
 
 
 def test_pca_fit_check_accepts_either_sign():
-    """Any sign per component is right: the check must not depend on scikit-learn's sign convention."""
+    """Any sign per component is right: the check must not depend on the solution's sign convention."""
     def pca_fit_flipped(X, k):
         mean = X.mean(axis=0)
         _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
         return mean, -vt[:k]
     check.pca_fit(pca_fit_flipped)
+
+
+@pytest.mark.parametrize("exercise", ["one_hot", "relative_contrast", "pca_fit", "pca_transform"])
+def test_judges_fail_cleanly_on_odd_data(exercise):
+    """Forged or broken data is a failure with a message, never a crash or a pass."""
+    judge = getattr(check, f"judge_{exercise}")
+    expected = {**core.stored(check)[exercise], "suite": "visible"}
+    n = len(expected["expected"]["outputs"])
+    for data in ({}, {"outputs": None}, {"outputs": [None] * n, "errors": [None] * 2},
+                 {"outputs": [{"returned": "str: 'x'"}] * n, "errors": ["no error"] * 2},
+                 {"outputs": [np.zeros((0,))] * n, "errors": [1, 2]}):
+        with pytest.raises(CheckError):
+            judge(data, expected)
+
+
+def test_pca_rules_flag_scikit_learn(solution):
+    """An answer that hands pca_fit to scikit-learn breaks the NumPy-only rule the grader reads from the source."""
+    nb = nbtools.read(nbtools.SOLUTIONS / f"{NB_ID}.ipynb")
+    index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "pca_fit")
+    assert static_rules.rule_violations(nb, index + 1, "pca_fit", check.RULES) == ""
+    nb.cells[index].source = ("def pca_fit(X, k):\n    pca = PCA(n_components=k).fit(X)\n"
+                              "    return pca.mean_, pca.components_\n")
+    assert "NumPy only" in static_rules.rule_violations(nb, index + 1, "pca_fit", check.RULES)
 
 
 # --------------------------------------------------------------------------- the notebook's claims on MNIST
@@ -70,8 +127,9 @@ def mnist(real_data):
 
 def _median_contrast(points, n_queries=20, seed=0):
     rows = np.random.default_rng(seed).choice(len(points), size=n_queries, replace=False)
-    return float(np.median([check.relative_contrast_reference(np.delete(points, i, axis=0), points[i])
-                            for i in rows]))
+    contrast = grading.answer_namespace(nbtools.SOLUTIONS / f"{NB_ID}.ipynb", np=np,
+                                        prelude=nbtools.prelude(NB_ID))["relative_contrast"]
+    return float(np.median([contrast(np.delete(points, i, axis=0), points[i]) for i in rows]))
 
 
 @pytest.mark.data

@@ -135,3 +135,41 @@ def test_run_task_b_trains_three_methods_and_leaves_the_pretrained_base_alone(so
     assert np.isclose(summary[("frozen base", 5)]["mean"], np.mean(acc))
     assert np.isclose(summary[("frozen base", 5)]["std"], np.std(acc, ddof=1))
     assert summary[("frozen base", 5)]["n"] == 2
+
+
+# --------------------------------------------------------------------------- the checks (checks.transfer_learning)
+
+
+def test_check_bases_are_the_same_in_every_build():
+    """The grader rebuilds the cases' bases in its own process: weights and layer names must not depend on what
+    was built before (Keras' global seed, its name counters)."""
+    from cnnlab.checks import transfer_learning as check
+
+    first = check.tiny_base((8, 8, 3), (4, 5), seed=2, dense=3)
+    check.tiny_base((12, 12, 3), (4, 6, 8), seed=3)  # something else in between
+    again = check.tiny_base((8, 8, 3), (4, 5), seed=2, dense=3)
+    assert [layer.name for layer in first.layers] == [layer.name for layer in again.layers]
+    assert all(np.array_equal(a, b) for a, b in zip(first.get_weights(), again.get_weights()))
+    assert [layer.name for layer in first.layers if layer.weights] == ["conv1", "bn1", "conv2", "bn2", "top_conv"]
+
+
+def test_no_reference_in_the_checks_module():
+    from cnnlab.checks import transfer_learning as check
+
+    for gone in ("_reference_features", "weighted_layers", "transfer_case", "features_case", "unfreeze_case"):
+        assert not hasattr(check, gone)
+
+
+@pytest.mark.parametrize("exercise", ["build_transfer_model", "extract_features", "unfreeze_top"])
+def test_judges_fail_cleanly_on_odd_data(exercise):
+    """Forged or broken data is a failure with a message, never a crash or a pass."""
+    from cnnlab.checks import CheckError, core
+    from cnnlab.checks import transfer_learning as check
+
+    judge = getattr(check, f"judge_{exercise}")
+    expected = {**core.stored(check)[exercise], "suite": "visible"}
+    n = len(expected["expected"]["cases"])
+    for data in ({}, {"cases": None}, {"cases": [None] * n}, {"cases": [{}] * n},
+                 {"cases": [{"returned": "None"}] * n}, {"cases": [{"features": {"returned": "str: 'x'"}}] * n}):
+        with pytest.raises(CheckError):
+            judge(data, expected)
