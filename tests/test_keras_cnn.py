@@ -27,7 +27,7 @@ from cnnlab.grade.references import References
 NB_ID = "06_keras_cnn"
 NB = nbtools.SOLUTIONS / f"{NB_ID}.ipynb"
 TARGET = 0.55
-EXERCISES = ["make_conv_layer", "merge_linear_convs", "build_cnn"]
+EXERCISES = ["make_conv_layer", "merge_linear_convs", "build_cnn", "occlusion_map"]
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +52,16 @@ def test_the_module_holds_no_reference():
     for name in ("correlate", "correlate2d", "merge_reference", "same_padding", "CNN_LAYERS", "CNN_PARAMS",
                  "conv_layer_case", "merge_case", "build_cnn_case"):
         assert not hasattr(check, name), name
+
+
+def test_occlusion_of_the_centre_model_is_what_the_text_says():
+    """The first visible case in numbers: each 4×4 square at stride 4 covers a quarter of the centre, and
+    the stored maps are symmetric and positive there, and negative for the other class."""
+    stored = core.stored(check)["occlusion_map"]["expected"]["outputs"]
+    quarter, overlapping, other_class = stored[0], stored[1], stored[2]
+    assert quarter.shape == (2, 2) and np.allclose(quarter, quarter[0, 0]) and quarter[0, 0] > 0
+    assert overlapping.shape == (3, 3) and overlapping[1, 1] == overlapping.max()  # covers the whole centre
+    np.testing.assert_allclose(other_class, -overlapping)  # two classes: one's loss is the other's gain
 
 
 def test_stored_values_start_with_the_lectures_numbers():
@@ -90,17 +100,18 @@ def test_hidden_cases_are_judged_against_the_solutions(solution, grade_id):
 
 
 @pytest.mark.parametrize("forged", [
-    {}, {"outputs": None}, {"outputs": [None] * 5}, {"outputs": [{"kind": "Conv2D", "built": True}] * 5},
-    {"outputs": [{"kind": "Model", "built": True, "input_shape": "x", "layers": 3}] * 5},
-    {"outputs": [{"kind": "Model", "built": True, "input_shape": [None, 32, 32, 3], "layers": [{"kind": 1}]}] * 5},
-    {"outputs": [{"returned": 7}] * 5},
+    {}, {"outputs": None}, {"outputs": [None] * 6}, {"outputs": [{"kind": "Conv2D", "built": True}] * 6},
+    {"outputs": [{"kind": "Model", "built": True, "input_shape": "x", "layers": 3}] * 6},
+    {"outputs": [{"kind": "Model", "built": True, "input_shape": [None, 32, 32, 3], "layers": [{"kind": 1}]}] * 6},
+    {"outputs": [{"returned": 7}] * 6}, {"outputs": [np.zeros((2, 2), complex)] * 6},
 ])
 def test_judges_fail_cleanly_on_odd_data(forged):
     """Data a tampered kernel could hand over is a failure with a message, never a crash or a pass."""
     for grade_id in EXERCISES:
         data = {"outputs": forged["outputs"][:len(getattr(check, {"make_conv_layer": "conv_layer_cases",
                                                                   "merge_linear_convs": "merge_cases",
-                                                                  "build_cnn": "cnn_cases"}[grade_id])())]} \
+                                                                  "build_cnn": "cnn_cases",
+                                                                  "occlusion_map": "occlusion_cases"}[grade_id])())]} \
             if isinstance(forged.get("outputs"), list) else forged
         with pytest.raises(CheckError):
             getattr(check, f"judge_{grade_id}")(data, {**core.stored(check)[grade_id], "suite": "visible"})

@@ -4,16 +4,18 @@ Nothing here computes an answer. Each exercise has three parts (see
 :func:`cnnlab.checks.core.run_check`):
 
 * ``collect_<exercise>(func, suite)`` runs the student's function on the cases of
-  :func:`conv_layer_cases` / :func:`merge_cases` / :func:`cnn_cases` (the lecture's
-  numbers first; ``suite="hidden"``: the grader's own cases) and returns what came
+  :func:`conv_layer_cases` / :func:`merge_cases` / :func:`cnn_cases` /
+  :func:`occlusion_cases` (the lecture's numbers first; ``suite="hidden"``: the grader's own cases) and returns what came
   back as plain data: a layer's class, weights, strides, padding, activation and
   its output on fixed inputs; a merged kernel; a model's layer table, parameter
-  count and compiled loss on four fixed images;
+  count and compiled loss on four fixed images; an occlusion map;
 * ``judge_<exercise>(data, expected)`` compares that data with what the course's
   solutions give (stored in ``expected/keras_cnn.json`` for the visible cases;
   computed by the grader for the hidden ones) and with properties (the layer holds
   the given weights; the compiled loss is the cross-entropy of the model's own
   logits), and raises :class:`~cnnlab.checks.CheckError` with a hint;
+  ``occlusion_map`` is run on small "networks" defined here (test functions whose
+  probabilities are easy to reason about, not answers);
 * ``<exercise>(func)`` does both, for the self-check.
 
 Keras is imported only when a check needs it, after
@@ -507,3 +509,109 @@ def judge_build_cnn(data: dict, expected: dict) -> int:
 def build_cnn(func: Callable, suite: str = "visible") -> None:
     """Check ``build_cnn(input_shape=(32, 32, 3), num_classes=10) -> compiled keras.Model``."""
     run_check("build_cnn", __name__, suite, lambda: collect_build_cnn(func, suite), judge_build_cnn)
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+# Hints for the stored results of the usual mistakes (solutions/references/keras_cnn.py makes them).
+OCCLUSION_MISTAKES = {
+    "occluded_probability": ("you returned the probability of the occluded images; the map shows how much it "
+                             "DROPS: p(label | image) − p(label | occluded image)."),
+    "negated": ("the sign is reversed: subtract the occluded probability from the original one, "
+                "p(label | image) − p(label | occluded), so that a region the network needs comes out positive."),
+    "stride_is_patch": "move the square by `stride` pixels, not by `patch`: the squares may overlap.",
+    "one_channel": "cover the square in every channel (`occluded[r:r + patch, c:c + patch, :] = fill`), not in one.",
+    "fill_ignored": "cover the square with `fill`, the value the caller chose (the mean pixel, for example), not with 0.",
+    "other_class": "use the probability of `label`, column `label` of what predict returns, not another column.",
+}
+OCCLUSION_DEFAULT = ("for each position (i, j), copy the image, set the square "
+                     "[i*stride : i*stride + patch, j*stride : j*stride + patch] to `fill` in every channel, and "
+                     "store p(label | image) − p(label | occluded copy) at [i, j].")
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    return np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+
+
+def centre_model(batch):
+    """A two-class "network" that looks at the centre 4×4 of an 8×8 image: p(class 0) grows with its brightness."""
+    batch = np.asarray(batch, np.float64)
+    score = 4 * batch[:, 2:6, 2:6, :].mean(axis=(1, 2, 3)) - 2
+    return _softmax(np.stack([score, -score], axis=1))
+
+
+_LINEAR = np.random.default_rng(606).normal(size=(12 * 10 * 3, 3)) / 10
+
+
+def linear_model(batch):
+    """A three-class linear softmax "network" on 12×10×3 images, with fixed random weights."""
+    batch = np.asarray(batch, np.float64)
+    return _softmax(batch.reshape(len(batch), -1) @ _LINEAR)
+
+
+OCCLUSION_MODELS = {f.__name__: f for f in (centre_model, linear_model)}
+
+
+def occlusion_cases(suite: str = "visible") -> list[tuple[str, str, np.ndarray, int, dict]]:
+    """(case, name of a model in :data:`OCCLUSION_MODELS`, image, label, keyword arguments)."""
+    if suite == "hidden":
+        rng = np.random.default_rng(607)
+        return [
+            ("hidden: the centre model on a random 8×8×2 image, patch 3, stride 1",
+             "centre_model", rng.random((8, 8, 2)), 0, {"patch": 3, "stride": 1}),
+            ("hidden: the linear model, label 0, patch 5, stride 3, fill -1",
+             "linear_model", rng.normal(size=(12, 10, 3)), 0, {"patch": 5, "stride": 3, "fill": -1.0}),
+        ]
+    rng = np.random.default_rng(6)
+    ones = np.ones((8, 8, 1))
+    return [
+        ("an 8×8 image of ones and a model that looks at its centre 4×4, patch 4, stride 4 (→ 2×2: every "
+         "square covers a quarter of the centre)", "centre_model", ones, 0, {"patch": 4, "stride": 4}),
+        ("the same, stride 2 (overlapping squares → 3×3: the middle square covers the whole centre)",
+         "centre_model", ones, 0, {"patch": 4, "stride": 2}),
+        ("the same image, label 1 (the other class: its probability rises where class 0's falls)",
+         "centre_model", ones, 1, {"patch": 4, "stride": 2}),
+        ("a random 12×10×3 image, a linear softmax model with 3 classes, label 2, patch 4, stride 2 (not square)",
+         "linear_model", rng.normal(size=(12, 10, 3)), 2, {"patch": 4, "stride": 2}),
+        ("the same model on another random image, label 1, fill=0.5 (cover with 0.5, not 0)",
+         "linear_model", rng.normal(size=(12, 10, 3)), 1, {"patch": 4, "stride": 4, "fill": 0.5}),
+        ("the default patch=8, stride=4 on a random 12×10×3 image (→ 2×1: the last columns fit no square)",
+         "linear_model", rng.normal(size=(12, 10, 3)), 0, {}),
+    ]
+
+
+def collect_occlusion_map(func: Callable, suite: str = "visible") -> dict:
+    """``func(predict, image, label, ...)`` on every case: {"outputs": [array or description, ...]}."""
+    return {"outputs": [attempt("occlusion_map", func, OCCLUSION_MODELS[model], image, label, case=case, **kwargs)
+                        for case, model, image, label, kwargs in occlusion_cases(suite)]}
+
+
+def judge_occlusion_map(data: dict, expected: dict) -> int:
+    name = "occlusion_map"
+    cases = occlusion_cases(expected["suite"])
+    outputs = _same_length(name, data.get("outputs") if isinstance(data, dict) else None, cases)
+    for i, (case, _, image, _, kwargs) in enumerate(cases):
+        want = expected["expected"]["outputs"][i]
+        got = expect_returned_array(name, outputs[i], case=case,
+                                    hint="return the map as a NumPy array of shape (H_out, W_out).")
+        if got.dtype.kind not in "biuf":
+            fail(name, case, f"expected an array of real numbers, got dtype {got.dtype}",
+                 "the map holds differences of probabilities: real numbers, `np.zeros((rows, cols))`.")
+        wrong = {label: m["outputs"][i] for label, m in expected["mistakes"].items()}
+        if got.shape != want.shape:
+            patch, stride = kwargs.get("patch", 8), kwargs.get("stride", 4)
+            h, w = image.shape[:2]
+            fail(name, case, f"expected shape {want.shape}\ngot shape      {got.shape}",
+                 matching_mistake(got, wrong, OCCLUSION_MISTAKES) or
+                 f"one value per position of the square: (H - patch) // stride + 1 = {(h - patch) // stride + 1} "
+                 f"rows and (W - patch) // stride + 1 = {(w - patch) // stride + 1} columns for a {h}×{w} image, "
+                 f"patch={patch}, stride={stride}; a square that does not fit is left out.")
+        expect_array(name, got.astype(np.float64), want, case=case, rtol=1e-5, atol=1e-7,
+                     hint=matching_mistake(got, wrong, OCCLUSION_MISTAKES) or OCCLUSION_DEFAULT)
+    return len(cases)
+
+
+def occlusion_map(func: Callable, suite: str = "visible") -> None:
+    """Check ``occlusion_map(predict, image, label, patch=8, stride=4, fill=0.0) -> (H_out, W_out)``."""
+    run_check("occlusion_map", __name__, suite, lambda: collect_occlusion_map(func, suite), judge_occlusion_map)
