@@ -1,26 +1,31 @@
-"""Notebook 5 ("Learning the kernel"): its stored expected values, its solutions and its checks.
+"""Notebook 5 ("Learning the kernel"): its solutions, its mistakes and its checks.
 
-* The values the checks compare with (cnnlab/checks/expected/learning_the_kernel.npz) are exactly
-  what the instructors' references (solutions/references/learning_the_kernel.py) compute now.
-* The solutions' gradients, the references' and the notebook's forward pass agree with TensorFlow's
-  automatic differentiation, across strides, paddings and shapes.
-* Each check's two phases run apart: what ``collect_*`` returns is plain data that survives a pickle
-  round trip, and ``judge_*`` decides from it alone.
+* The solutions' gradients, the instructors' loop version (whose wrong variants make the stored
+  mistakes in solutions/references/learning_the_kernel.py) and the notebook's forward pass agree
+  with TensorFlow's automatic differentiation, across strides, paddings and shapes.
+* The stored values (cnnlab/checks/expected/learning_the_kernel.json, verified by tests/test_expected.py)
+  start with the lecture's numbers.
+* Each check's two phases run apart: what ``collect_*`` returns survives the grader's JSON record,
+  and ``judge_*`` decides from it alone, on the visible cases (stored values) and on the hidden
+  ones (expected values the grader computes from the solutions).
 * The notebook's ``gradient_check`` names the wrong gradient and its index.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import pickle
+import json
 
+import nbformat
 import numpy as np
 import pytest
 
 import nbtools
 from cnnlab import runtime
 from cnnlab.grade import grading
-from cnnlab.checks import CheckError
+from cnnlab.grade.judge import Call
+from cnnlab.grade.references import References
+from cnnlab.checks import CheckError, core, record
 from cnnlab.checks import learning_the_kernel as check
 
 NB = nbtools.SOLUTIONS / "05_learning_the_kernel.ipynb"
@@ -29,6 +34,7 @@ REFERENCES = nbtools.SOLUTIONS / "references" / "learning_the_kernel.py"
 # (input shape, filter side F, filters K, stride, padding): overlap, gaps, 'same', not square, 1×1.
 CASES = [((4, 4, 1), 3, 1, 1, 0), ((7, 7, 2), 3, 3, 2, 0), ((5, 6, 2), 3, 2, 1, 1), ((8, 7, 3), 3, 4, 2, 1),
          ((7, 8, 1), 2, 2, 3, 0), ((9, 10, 2), 4, 3, 2, 2), ((6, 5, 3), 1, 4, 1, 0), ((11, 9, 3), 5, 2, 3, 2)]
+EXERCISES = ["conv2d_backward_loops", "conv2d_backward", "numerical_gradient", "relative_error"]
 
 
 @pytest.fixture(scope="module")
@@ -54,24 +60,24 @@ def tf():
     return tf
 
 
-def test_stored_values_are_what_the_references_compute(references):
-    made = references.make_expected()
-    with np.load(check.EXPECTED, allow_pickle=False) as stored:
-        assert sorted(stored.files) == sorted(made), \
-            "expected/learning_the_kernel.npz is out of date: run python solutions/references/learning_the_kernel.py"
-        for key, value in made.items():
-            if value.dtype.kind == "U":
-                assert str(stored[key]) == str(value), key
-            else:
-                np.testing.assert_allclose(stored[key], value, rtol=1e-12, atol=1e-15, err_msg=key)
+def _visible(exercise: str) -> dict:
+    return {**core.stored(check)[exercise], "suite": "visible"}
 
 
 def test_stored_cases_start_with_the_lectures_numbers():
-    toy = check.backward_cases()[0]
+    stored = core.stored(check)["conv2d_backward_loops"]
+    toy = stored["expected"]["outputs"][0]
     assert toy["db"].tolist() == [10.0]                                   # 1 + 2 + 3 + 4
     assert toy["dw"][:, :, 0, 0].tolist() == [[3, 7, 6], [4, 5, 1], [5, 1, 0]]
     assert toy["dx"][0, 0, 0] == 1.0                                      # in patch 1 only, times kernel[0, 0]
-    assert all(not np.allclose(c["mistake"]["assign"]["dw"], c["dw"]) for c in check.backward_cases()[:1])
+    assert not np.allclose(stored["mistakes"]["assign"]["outputs"][0]["dw"], toy["dw"])
+
+
+def test_the_module_holds_no_backward_pass():
+    """Nothing a student installs computes a gradient of the convolution: no conv or backward helper."""
+    public = {n for n in dir(check) if callable(getattr(check, n)) and not n.startswith("_")}
+    assert not {"conv2d_forward", "expect_adjoint", "correlate"} & public
+    assert not hasattr(check, "EXPECTED")  # the old .npz store is gone: one json, written by cnnlab.grade.expected
 
 
 def _tf_gradients(tf, dout, x, w, b, stride, padding):
@@ -93,7 +99,7 @@ def test_gradients_match_tensorflow(tf, solution, references, shape, F, K, strid
     dout = rng.normal(size=out.shape)
     tf_out, expected = _tf_gradients(tf, dout, x, w, b, stride, padding)
     np.testing.assert_allclose(out, tf_out, rtol=1e-10, atol=1e-10)
-    for backward in (solution["conv2d_backward_loops"], solution["conv2d_backward"], references.conv2d_backward):
+    for backward in (solution["conv2d_backward_loops"], solution["conv2d_backward"], references.backward):
         for got, want in zip(backward(dout, x, w, stride, padding), expected):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
@@ -110,47 +116,65 @@ def test_numerical_gradient_agrees_with_tensorflow(tf, solution):
     assert solution["relative_error"](numeric_dx, dx) < 1e-7
 
 
-def _plain(value) -> bool:
-    """Only data: arrays, numbers, strings, None, and lists/tuples/dicts of them."""
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_plain(v) for v in value)
-    return value is None or isinstance(value, (np.ndarray, int, float, str))
+def _through_the_record(data):
+    """What the grader reads back: the data as the kernel publishes it (JSON), decoded."""
+    return record.decode(json.loads(json.dumps(record.encode(data))))
 
 
-@pytest.mark.parametrize("grade_id", ["conv2d_backward_loops", "conv2d_backward", "numerical_gradient",
-                                      "relative_error"])
+def _mutant(grade_id: str, index: int = 0):
+    ns = {"np": np}
+    exec(nbtools.mutants("05_learning_the_kernel")[grade_id][index]["source"], ns)
+    return ns[grade_id], nbtools.mutants("05_learning_the_kernel")[grade_id][index]["expect"]
+
+
+@pytest.mark.parametrize("grade_id", EXERCISES)
 def test_collect_returns_data_and_judge_decides_from_it_alone(solution, grade_id):
     collect, judge = getattr(check, f"collect_{grade_id}"), getattr(check, f"judge_{grade_id}")
     args = {"conv2d_backward": {"loops": solution["conv2d_backward_loops"]}}.get(grade_id, {})
-    collected = collect(solution[grade_id], **args)
-    assert _plain(collected)
-    assert judge(pickle.loads(pickle.dumps(collected))) > 0
+    assert judge(_through_the_record(collect(solution[grade_id], **args)), _visible(grade_id)) > 0
 
-    mutant = nbtools.mutants("05_learning_the_kernel")[grade_id][0]
-    ns = {"np": np}
-    exec(mutant["source"], ns)
-    wrong = pickle.loads(pickle.dumps(collect(ns[grade_id], **args)))
+    wrong, expect = _mutant(grade_id)
     with pytest.raises(CheckError) as info:
-        judge(wrong)
-    assert mutant["expect"] in str(info.value)
+        judge(_through_the_record(collect(wrong, **args)), _visible(grade_id))
+    assert expect in str(info.value)
+
+
+@pytest.fixture(scope="module")
+def hidden_references():
+    """The grader's own expected values for the hidden cases: the solution notebook's answers."""
+    return References(nbformat.read(NB, as_version=4), check)
+
+
+@pytest.mark.parametrize("grade_id", EXERCISES)
+def test_hidden_cases_are_judged_against_the_solutions(solution, hidden_references, grade_id):
+    """The hidden suite: its expected values come from the solutions (never from the module); the first
+    mutant fails there too, and the solution passes."""
+    kwargs = {"conv2d_backward": {"loops": "conv2d_backward_loops"}}.get(grade_id, {})
+    expected = hidden_references.expected(Call(grade_id, "hidden", [grade_id], name_kwargs=kwargs))
+    assert expected["suite"] == "hidden" and expected["mistakes"] == {}
+    collect, judge = getattr(check, f"collect_{grade_id}"), getattr(check, f"judge_{grade_id}")
+    args = {k: solution[v] for k, v in kwargs.items()}
+    assert judge(_through_the_record(collect(solution[grade_id], suite="hidden", **args)), expected) > 0
+    wrong, _ = _mutant(grade_id)
+    with pytest.raises(CheckError, match="hidden: "):
+        judge(_through_the_record(collect(wrong, suite="hidden", **args)), expected)
 
 
 def test_vectorised_check_compares_with_a_correct_loop_version_only(solution):
     """A wrong loop version must not cost the vectorised exercise its points; a right one must agree."""
-    ns = {"np": np}
-    exec(nbtools.mutants("05_learning_the_kernel")["conv2d_backward_loops"][0]["source"], ns)
-    collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=ns["conv2d_backward_loops"])
-    assert check.judge_conv2d_backward(collected) == len(check.backward_cases()) + 1  # + the loop count
+    n_cases = len(check.backward_cases())
+    expected = _visible("conv2d_backward")
+    wrong_loops, _ = _mutant("conv2d_backward_loops")
+    collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=wrong_loops)
+    assert check.judge_conv2d_backward(collected, expected) == n_cases + 1  # + the loop count
 
     def crashes(dout, x, w, stride=1, padding=0):
         return 1 / 0
 
     collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=crashes)
-    assert check.judge_conv2d_backward(collected) == len(check.backward_cases()) + 1
+    assert check.judge_conv2d_backward(collected, expected) == n_cases + 1
     collected = check.collect_conv2d_backward(solution["conv2d_backward"], loops=solution["conv2d_backward_loops"])
-    assert check.judge_conv2d_backward(collected) == len(check.backward_cases()) + 2  # + the agreement
+    assert check.judge_conv2d_backward(_through_the_record(collected), expected) == n_cases + 2  # + the agreement
 
     def disagrees_on_large_inputs(dout, x, w, stride=1, padding=0):
         dx, dw, db = solution["conv2d_backward"](dout, x, w, stride, padding)
@@ -158,19 +182,18 @@ def test_vectorised_check_compares_with_a_correct_loop_version_only(solution):
 
     collected = check.collect_conv2d_backward(disagrees_on_large_inputs, loops=solution["conv2d_backward_loops"])
     with pytest.raises(CheckError, match="compared with your conv2d_backward_loops"):
-        check.judge_conv2d_backward(collected)
+        check.judge_conv2d_backward(collected, expected)
 
 
-def test_expect_adjoint_names_the_wrong_gradient(solution):
-    rng = np.random.default_rng(3)
-    x, w = rng.normal(size=(9, 8, 2)), rng.normal(size=(3, 3, 2, 4))
-    check.expect_adjoint("conv2d_backward", solution["conv2d_backward"], solution["conv2d_forward"], x, w, 2, 1,
-                         case="solution")
-    for broken, grad in ((lambda d, *a: (lambda g: (g[0], g[1] * 1.001, g[2]))(solution["conv2d_backward"](d, *a)), "dw"),
-                         (lambda d, *a: (lambda g: (g[0][::-1], g[1], g[2]))(solution["conv2d_backward"](d, *a)), "dx"),
-                         (lambda d, *a: (lambda g: (g[0], g[1], g[2] / 2))(solution["conv2d_backward"](d, *a)), "db")):
-        with pytest.raises(CheckError, match=f"— {grad}\n  {grad} is wrong"):
-            check.expect_adjoint("conv2d_backward", broken, solution["conv2d_forward"], x, w, 2, 1, case="broken")
+@pytest.mark.parametrize("forged", [
+    {}, {"outputs": None}, {"outputs": [None] * 8}, {"outputs": [{"dx": 1, "dw": "x", "db": []}] * 8},
+    {"outputs": [{"returned": 3}] * 8}, {"outputs": [1.0] * 8, "loops": "many", "agreement": 5},
+])
+def test_judges_fail_cleanly_on_odd_data(forged):
+    """Data a tampered kernel could hand over is a failure with a message, never a crash or a pass."""
+    for grade_id in EXERCISES:
+        with pytest.raises(CheckError):
+            getattr(check, f"judge_{grade_id}")(forged, _visible(grade_id))
 
 
 def test_gradient_check_reports_the_wrong_gradient_and_its_index(solution, capsys):

@@ -3,33 +3,37 @@
 Arrays follow notebook 2: one image ``x`` of shape (H, W, C), filters ``w`` of
 shape (F, F, C, K), biases ``b`` of shape (K,), outputs (H_out, W_out, K).
 
-Nothing here computes an answer. A check compares the student's results with
-values stored in ``expected/learning_the_kernel.npz`` (made by the course staff
-from their own solutions, together with the results of the usual mistakes, so
-that a message can name the mistake), with properties (shapes, symmetry, no
-Python loop), and with the student's own slower version (the vectorised
-backward pass must agree with the loops).
+Nothing here computes an answer. Each exercise has three parts (see
+:func:`cnnlab.checks.core.run_check`):
 
-Each check has two phases, so that a grader can run them in different
-processes: ``collect_<exercise>(func)`` runs the student's function on the
-fixed cases and returns plain data (arrays, numbers, strings), or raises the
-CheckError of a crash in the student's code (with its traceback);
-``judge_<exercise>(collected)`` compares that data with the expected values
-and raises :class:`~cnnlab.checks.CheckError` with a hint on the first failure.
-``<exercise>(func)`` does both and prints one line when everything passes.
+* ``collect_<exercise>(func, suite)`` runs the student's function on the cases of
+  :func:`backward_cases` / :func:`numeric_cases` / :func:`relative_cases` (the
+  lecture's numbers first; ``suite="hidden"``: the grader's own cases) and returns
+  what came back, as plain data;
+* ``judge_<exercise>(data, expected)`` compares that data with what the course's
+  solutions give (stored in ``expected/learning_the_kernel.json`` for the visible
+  cases, together with what the usual mistakes give, so that a message can name the
+  mistake; computed by the grader for the hidden ones), and with properties
+  (shapes, symmetry, agreement with the student's own loop version);
+* ``<exercise>(func)`` does both, for the self-check.
+
+The grader (:mod:`cnnlab.grade.judge`) runs the judge in its own process and
+enforces ``RULES`` from the submitted source.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from .core import CheckError, _fmt, call, count_loops, expect_array, fail, passed
+from .convolution import LECTURE_IMAGE, LECTURE_KERNEL, TOY_IMAGE
+from .core import (CheckError, NotDoneError, _fmt, attempt, count_loops, expect_array, fail, number, reraise,
+                   returned, run_check)
 
-EXPECTED = Path(__file__).resolve().parent / "expected" / "learning_the_kernel.npz"
+JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
+RULES = {"conv2d_backward": ("no_loops",)}  # enforced by the grader from the submitted source
+
 GRADIENTS = ("dx", "dw", "db")
 _WITH_RESPECT_TO = {"dx": "the gradient with respect to the input x", "dw": "the gradient with respect to the weights w",
                     "db": "the gradient with respect to the biases b"}
@@ -51,79 +55,142 @@ def f_mixed(x):
     return float(np.sum(np.tanh(x) * x[::-1, ::-1, ::-1]) + x[0, 0, 0] * x[-1, -1, -1])
 
 
-NUMERIC_FUNCTIONS = {f.__name__: f for f in (f_sum_of_squares, f_cubic, f_mixed)}
+def f_sum_of_sines(x):
+    """sum(sin(x)): its gradient is cos(x)."""
+    return float(np.sum(np.sin(x)))
 
 
-# --------------------------------------------------------------------------- stored values
+NUMERIC_FUNCTIONS = {f.__name__: f for f in (f_sum_of_squares, f_cubic, f_mixed, f_sum_of_sines)}
 
 
-@lru_cache(maxsize=1)
-def _stored() -> dict[str, list[dict]]:
-    """The stored cases, grouped: {"backward": [case, ...], "numeric": [...], "relative": [...]}."""
-    groups: dict[str, dict[int, dict]] = {}
-    with np.load(EXPECTED, allow_pickle=False) as data:
-        for key in data.files:
-            group, n, *rest = key.split("/")
-            case = groups.setdefault(group, {}).setdefault(int(n), {})
-            value = data[key]
-            if value.dtype.kind == "U":
-                value = str(value)
-            node = case
-            for part in rest[:-1]:
-                node = node.setdefault(part, {})
-            node[rest[-1]] = value
-    return {group: [cases[n] for n in sorted(cases)] for group, cases in groups.items()}
+# --------------------------------------------------------------------------- cases
 
 
-def backward_cases() -> list[dict]:
-    """The stored cases of the backward checks: x, w, dout, stride, padding and the expected dx, dw, db."""
-    return _stored()["backward"]
+def backward_cases(suite: str = "visible") -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray, int, int]]:
+    """(case, dout, x, w, stride, padding): from the lecture's toy example to strides with padding."""
+    if suite == "hidden":
+        rng = np.random.default_rng(501)
+        r = rng.normal
+        return [
+            ("hidden: 9×10×2 input, three 4×4×2 filters, stride 2, padding 2",
+             r(size=(5, 6, 3)), r(size=(9, 10, 2)), r(size=(4, 4, 2, 3)), 2, 2),
+            ("hidden: 6×6×1 input, 2×2 filters at stride 2 (the windows tile the input)",
+             r(size=(3, 3, 2)), r(size=(6, 6, 1)), r(size=(2, 2, 1, 2)), 2, 0),
+            ("hidden: 11×9×3 input, two 5×5×3 filters, stride 3, padding 2",
+             r(size=(4, 3, 2)), r(size=(11, 9, 3)), r(size=(5, 5, 3, 2)), 3, 2),
+            ("hidden: 7×7×4 input, six 3×3×4 filters, 'same' padding",
+             r(size=(7, 7, 6)), r(size=(7, 7, 4)), r(size=(3, 3, 4, 6)), 1, 1),
+        ]
+    rng = np.random.default_rng(14)
+    r = lambda *shape: np.round(rng.normal(size=shape), 2)  # noqa: E731  (two decimals: readable in messages)
+    kernel = LECTURE_KERNEL[:, :, None, None].astype(np.float64)
+    cases = [
+        ("lecture 002's 4×4 toy image and 3×3 kernel, dout = [[1, 2], [3, 4]], stride 1, no padding",
+         np.array([[1.0, 2.0], [3.0, 4.0]])[..., None], TOY_IMAGE[..., None].astype(np.float64), kernel, 1, 0),
+        ("lecture 000's 5×5 image and 3×3 kernel, dout of ones (3×3), stride 1, no padding",
+         np.ones((3, 3, 1)), LECTURE_IMAGE[..., None].astype(np.float64), kernel, 1, 0),
+    ]
+    for case, x_shape, w_shape, dout_shape, stride, padding in [
+        ("a 5×5×3 input, two 3×3×3 filters, random dout, stride 1, no padding", (5, 5, 3), (3, 3, 3, 2), (3, 3, 2), 1, 0),
+        ("lecture 003's 7×7 input (2 channels) with three 3×3 filters at stride 2: windows overlap by one pixel",
+         (7, 7, 2), (3, 3, 2, 3), (3, 3, 3), 2, 0),
+        ("a 5×6×2 input, two 3×3×2 filters, stride 1, padding 1 (the output keeps the size)",
+         (5, 6, 2), (3, 3, 2, 2), (5, 6, 2), 1, 1),
+        ("an 8×7×3 input, four 3×3×3 filters, stride 2, padding 1 (not square)", (8, 7, 3), (3, 3, 3, 4), (4, 4, 4), 2, 1),
+        ("a 7×8×1 input, two 2×2 filters, stride 3 (gaps between windows: some pixels get no gradient)",
+         (7, 8, 1), (2, 2, 1, 2), (2, 3, 2), 3, 0),
+        ("a 6×5×3 input, four 1×1×3 filters (a 1×1 convolution), stride 1", (6, 5, 3), (1, 1, 3, 4), (6, 5, 4), 1, 0),
+    ]:
+        x, w = r(*x_shape), r(*w_shape)
+        cases.append((case, r(*dout_shape), x, w, stride, padding))
+    return cases
+
+
+def numeric_cases(suite: str = "visible") -> list[tuple[str, str, np.ndarray, float]]:
+    """(case, name of a function in :data:`NUMERIC_FUNCTIONS`, x, h)."""
+    if suite == "hidden":
+        return [
+            ("hidden: f(x) = sum(sin(x)) on a 3×4 x: the gradient is cos(x)",
+             "f_sum_of_sines", np.random.default_rng(503).normal(size=(3, 4)), 1e-5),
+            ("hidden: f(x) = sum(x**2) with h = 0.5: centred differences are exact for a parabola",
+             "f_sum_of_squares", np.array([1.0, -2.0, 4.0]), 0.5),
+        ]
+    return [
+        ("f(x) = sum(x**2) at x = [1, 2, 3], h = 1e-5 (the gradient is 2x = [2, 4, 6])",
+         "f_sum_of_squares", np.array([1.0, 2.0, 3.0]), 1e-5),
+        ("f(x) = sum(x**3) at a 2×2 x, with a large step h = 0.1 (centred differences give 3x² + h²)",
+         "f_cubic", np.array([[1.0, -2.0], [0.5, 3.0]]), 0.1),
+        ("f(x) = sum(tanh(x) * x reversed) + x[0,0,0]·x[-1,-1,-1] at a 2×3×2 x, h = 1e-5 (every element counts)",
+         "f_mixed", np.round(np.random.default_rng(5).normal(size=(2, 3, 2)), 2), 1e-5),
+        ("f(x) = sum(x**3) at a single number x = [[2.0]], h = 1e-3",
+         "f_cubic", np.array([[2.0]]), 1e-3),
+    ]
+
+
+def relative_cases(suite: str = "visible") -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(case, a, b): numbers, arrays, signs, zeros."""
+    if suite == "hidden":
+        values = np.random.default_rng(504).normal(size=(4, 5))
+        return [
+            ("hidden: 1000 against 1001", np.array(1000.0), np.array(1001.0)),
+            ("hidden: an array against itself", values, values.copy()),
+            ("hidden: [0, 2] against [1e-9, 2]: the floor 1e-8 keeps tiny values from looking wrong",
+             np.array([0.0, 2.0]), np.array([1e-9, 2.0])),
+        ]
+    return [
+        ("a = 1.0, b = 1.1 (|a - b| = 0.1, |a| + |b| = 2.1)", np.array(1.0), np.array(1.1)),
+        ("a = [1, 2, 3], b = [1, 2, 3.3]: the largest error counts", np.array([1.0, 2.0, 3.0]),
+         np.array([1.0, 2.0, 3.6])),
+        ("a = -1, b = 1 (opposite signs: |a| + |b| = 2, not |a + b| = 0)", np.array(-1.0), np.array(1.0)),
+        ("a and b both zero (2×2): no division by zero, the error is 0", np.zeros((2, 2)), np.zeros((2, 2))),
+        ("a 2×3 array against itself plus 1e-6 in one place", np.arange(1.0, 7.0).reshape(2, 3),
+         np.arange(1.0, 7.0).reshape(2, 3) + np.array([[0, 0, 0], [0, 1e-6, 0]])),
+        ("a = [2, -3], b = [1, -1] (a is larger: the error must not depend on the order)",
+         np.array([2.0, -3.0]), np.array([1.0, -1.0])),
+    ]
 
 
 # --------------------------------------------------------------------------- collected data
 
 
-def _describe(value: Any) -> str:
-    return f"{type(value).__name__}: {_fmt(value)}"
-
-
 def _gradients(result: Any) -> dict:
     """A returned (dx, dw, db) as plain data, or a description of whatever came back instead."""
     if isinstance(result, (tuple, list)) and len(result) == 3:
-        if all(isinstance(g, np.ndarray) for g in result):
-            return dict(zip(GRADIENTS, result))
-        bad = [n for n, g in zip(GRADIENTS, result) if not isinstance(g, np.ndarray)]
-        return {"returned": f"a tuple whose {', '.join(bad)} is not a NumPy array "
-                            f"({', '.join(_describe(g) for n, g in zip(GRADIENTS, result) if n in bad)})"}
+        data = [returned(g) for g in result]
+        if all(isinstance(g, np.ndarray) for g in data):
+            return dict(zip(GRADIENTS, data))
+        bad = [(n, g) for n, g in zip(GRADIENTS, result) if not isinstance(returned(g), np.ndarray)]
+        return {"returned": f"a tuple whose {', '.join(n for n, _ in bad)} is not a NumPy array of numbers "
+                            f"({', '.join(f'{type(g).__name__}: {_fmt(g)}' for _, g in bad)})"}
     if isinstance(result, (tuple, list)):
         return {"returned": f"a {type(result).__name__} of {len(result)} values"}
-    return {"returned": "None" if result is None else _describe(result)}
+    return returned(result)
 
 
-def _array_data(result: Any) -> Any:
-    """A returned array as it is; anything else as a description."""
-    if isinstance(result, np.ndarray):
-        return result
-    return {"returned": "None" if result is None else _describe(result)}
+def _same_length(name: str, got: Any, cases: list) -> list:
+    if not isinstance(got, list) or len(got) != len(cases):
+        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
+    return got
 
 
-def _number_data(result: Any) -> Any:
-    """A returned single number as a float; anything else as a description."""
-    if result is None:
-        return {"returned": "None"}
-    arr = np.asarray(result)
-    if arr.shape == () and np.issubdtype(arr.dtype, np.number):
-        return float(arr)
-    return {"returned": _describe(result)}
+def _mistake(wrong: dict, label: str, i: int, *keys: str) -> Any:
+    """The stored result of mistake ``label`` on case ``i`` (None when it is not stored)."""
+    try:
+        value = wrong[label]["outputs"][i]
+        for key in keys:
+            value = value[key]
+        return value
+    except (KeyError, IndexError, TypeError):
+        return None
 
 
-def _run(name: str, func: Callable, *args, case: str, to_data: Callable[[Any], Any]) -> Any:
-    """Call the student's function (see :func:`~cnnlab.checks.core.call`); its result as plain data.
-
-    An error in the student's code is raised at once, as a CheckError that keeps the student's
-    traceback: the verdict is then already known, and a grader records that message.
-    """
-    return to_data(call(name, func, *args, case=case))
+def _is_mistake(got, wrong, expected, rtol: float, atol: float) -> bool:
+    """``got`` equals a stored wrong answer that differs from the right one (at the check's tolerance)."""
+    if wrong is None or isinstance(wrong, dict):
+        return False
+    wrong, expected = np.asarray(wrong, np.float64), np.asarray(expected, np.float64)
+    return (wrong.shape != expected.shape or not np.allclose(wrong, expected, rtol=rtol, atol=atol)) \
+        and np.shape(got) == wrong.shape and bool(np.allclose(got, wrong, rtol=rtol, atol=atol))
 
 
 # --------------------------------------------------------------------------- the backward pass
@@ -146,11 +213,12 @@ _GENERIC_HINTS = {
            "padded array, and the shares add up where windows overlap; then cut the padding off. (Fancy "
            "indexing, `dx_padded[rows, cols] += shares`, adds a repeated index only once: use `np.add.at`.)"),
 }
+_FANCY_INDEX_HINT = (" Vectorised, `dx_padded[rows, cols] += shares` acts like `=` where an index repeats: "
+                     "use `np.add.at(dx_padded, (rows, cols), shares)`.")
 
 
-def _shape_hint(grad: str, got: np.ndarray, case: dict) -> str:
-    x, w = case["x"], case["w"]
-    p = int(case["padding"])
+def _shape_hint(grad: str, got: np.ndarray, x: np.ndarray, w: np.ndarray, padding: int) -> str:
+    p = padding
     if grad == "dx" and got.shape == (x.shape[0] + 2 * p, x.shape[1] + 2 * p, x.shape[2]) and p:
         return (f"that is the shape of the padded input: cut the padding off, "
                 f"`dx = dx_padded[{p}:{p}+H, {p}:{p}+W]` (padding {p}).")
@@ -163,65 +231,63 @@ def _shape_hint(grad: str, got: np.ndarray, case: dict) -> str:
     return "db holds one number per filter: shape (K,), the sum of dout over its rows and columns (axes 0 and 1)."
 
 
-def _is_mistake(got, wrong, expected, rtol: float, atol: float) -> bool:
-    """``got`` equals a stored wrong answer that differs from the right one (at the check's tolerance)."""
-    wrong, expected = np.asarray(wrong), np.asarray(expected)
-    return (not np.allclose(wrong, expected, rtol=rtol, atol=atol)) and np.shape(got) == wrong.shape \
-        and bool(np.allclose(got, wrong, rtol=rtol, atol=atol))
-
-
-_FANCY_INDEX_HINT = (" Vectorised, `dx_padded[rows, cols] += shares` acts like `=` where an index repeats: "
-                     "use `np.add.at(dx_padded, (rows, cols), shares)`.")
-
-
-def _value_hint(name: str, grad: str, got: np.ndarray, case: dict) -> str:
-    expected = case[grad]
-    for mistake, hint in _MISTAKE_HINTS.items():
-        if _is_mistake(got, case["mistake"][mistake][grad], expected, 1e-7, 1e-9):
-            return hint + (_FANCY_INDEX_HINT if mistake == "assign" and name == "conv2d_backward" else "")
-    return _GENERIC_HINTS[grad]
-
-
-def _judge_gradients(name: str, got: dict, case: dict) -> None:
-    """One case: a tuple of three arrays, the shapes of x, w and (K,), then db, dw, dx against the stored values."""
-    label = case["case"]
-    if "returned" in got:
-        fail(name, label, f"expected a tuple (dx, dw, db) of three NumPy arrays, got {got['returned']}",
+def _judge_gradients(name: str, got: Any, want: Any, case: tuple, wrong: dict, i: int) -> None:
+    """One case: a tuple of three arrays, the shapes of x, w and (K,), then db, dw, dx against the expected values."""
+    label, _, x, w, _, padding = case
+    reraise(got)
+    if not isinstance(got, dict) or not all(isinstance(got.get(g), np.ndarray) for g in GRADIENTS):
+        what = got.get("returned") if isinstance(got, dict) else None
+        fail(name, label, f"expected a tuple (dx, dw, db) of three NumPy arrays, got {what or 'something else'}",
              "end with `return dx, dw, db`.")
-    shapes = {"dx": case["x"].shape, "dw": case["w"].shape, "db": (case["w"].shape[3],)}
+    shapes = {"dx": x.shape, "dw": w.shape, "db": (w.shape[3],)}
     for grad in GRADIENTS:
         if got[grad].shape != shapes[grad]:
             fail(name, f"{label} — {grad}", f"expected shape {shapes[grad]}\ngot shape      {got[grad].shape}",
-                 _shape_hint(grad, got[grad], case))
+                 _shape_hint(grad, got[grad], x, w, padding))
     for grad in ("db", "dw", "dx"):
         value = got[grad]
         if not np.issubdtype(value.dtype, np.floating):
             fail(name, f"{label} — {grad}", f"expected a float array, got dtype {value.dtype}",
                  "gradients are real numbers: create them with `np.zeros(shape)` (float64).")
-        expect_array(name, value, case[grad], case=f"{label} — {grad}, {_WITH_RESPECT_TO[grad]}",
-                     rtol=1e-7, atol=1e-9, hint=_value_hint(name, grad, value, case))
+        hint = _GENERIC_HINTS[grad]
+        for mistake, text in _MISTAKE_HINTS.items():
+            if _is_mistake(value, _mistake(wrong, mistake, i, grad), want[grad], 1e-7, 1e-9):
+                hint = text + (_FANCY_INDEX_HINT if mistake == "assign" and name == "conv2d_backward" else "")
+                break
+        expect_array(name, value, want[grad], case=f"{label} — {grad}, {_WITH_RESPECT_TO[grad]}",
+                     rtol=1e-7, atol=1e-9, hint=hint)
 
 
-def collect_conv2d_backward_loops(func: Callable, name: str = "conv2d_backward_loops") -> dict:
-    """Run ``func(dout, x, w, stride, padding)`` on every stored case; its results as plain data."""
-    return {"name": name,
-            "cases": [_run(name, func, c["dout"], c["x"], c["w"], int(c["stride"]), int(c["padding"]),
-                           case=c["case"], to_data=_gradients) for c in backward_cases()]}
+def _collect_backward(name: str, func: Callable, suite: str) -> list:
+    return [attempt(name, func, dout, x, w, stride, padding, case=case, to_data=_gradients)
+            for case, dout, x, w, stride, padding in backward_cases(suite)]
 
 
-def judge_conv2d_backward_loops(collected: dict) -> int:
-    """Compare every case with the stored dx, dw, db; return the number of checks passed."""
-    for got, case in zip(collected["cases"], backward_cases()):
-        _judge_gradients(collected["name"], got, case)
-    return len(collected["cases"])
+def _judge_backward(name: str, got: Any, expected: dict) -> int:
+    cases = backward_cases(expected["suite"])
+    got = _same_length(name, got, cases)
+    for i, case in enumerate(cases):
+        _judge_gradients(name, got[i], expected["expected"]["outputs"][i], case, expected["mistakes"], i)
+    return len(cases)
 
 
-def conv2d_backward_loops(func: Callable) -> None:
+def collect_conv2d_backward_loops(func: Callable, suite: str = "visible") -> dict:
+    """``func(dout, x, w, stride, padding)`` on every case: {"outputs": [{"dx", "dw", "db"} or description, ...]}."""
+    return {"outputs": _collect_backward("conv2d_backward_loops", func, suite)}
+
+
+def judge_conv2d_backward_loops(data: dict, expected: dict) -> int:
+    """Compare every case with the expected dx, dw, db; return the number of cases checked."""
+    return _judge_backward("conv2d_backward_loops", data.get("outputs"), expected)
+
+
+def conv2d_backward_loops(func: Callable, suite: str = "visible") -> None:
     """Check ``conv2d_backward_loops(dout, x, w, stride=1, padding=0) -> (dx, dw, db)``."""
-    passed("conv2d_backward_loops", judge_conv2d_backward_loops(collect_conv2d_backward_loops(func)))
+    run_check("conv2d_backward_loops", __name__, suite, lambda: collect_conv2d_backward_loops(func, suite),
+              judge_conv2d_backward_loops)
 
 
-# The agreement case: larger than the stored ones, with stride 2 and padding 1; random but fixed.
+# The agreement case: larger than the others, with stride 2 and padding 1; random but fixed.
 AGREEMENT_CASE = "a 12×11×3 input, five 3×3×3 filters, stride 2, padding 1, random dout"
 
 
@@ -231,86 +297,91 @@ def _agreement_inputs():
     return rng.normal(size=(6, 6, 5)), x, w, 2, 1
 
 
-def collect_conv2d_backward(func: Callable, loops: Callable | None = None) -> dict:
-    """The stored cases, the loop count and, when ``loops`` is written, both versions on a larger case."""
+def collect_conv2d_backward(func: Callable, loops: Callable | None = None, suite: str = "visible") -> dict:
+    """The cases, the loop count and, when ``loops`` is written, both versions on a larger case."""
     name = "conv2d_backward"
-    collected = collect_conv2d_backward_loops(func, name)
-    collected["loops"] = count_loops(func)
-    collected["agreement"] = None
+    data = {"outputs": _collect_backward(name, func, suite), "loops": count_loops(func), "agreement": None}
     if loops is None:
-        return collected
-    args = _agreement_inputs()
+        return data
     try:
-        loops_cases = collect_conv2d_backward_loops(loops)
-        loops_result = _run("conv2d_backward_loops", loops, *args, case=AGREEMENT_CASE, to_data=_gradients)
-    except CheckError:  # the loop version is not written or fails: nothing to agree with (its own check says why)
-        return collected
-    collected["agreement"] = {"loops_cases": loops_cases, "loops": loops_result,
-                              "vectorised": _run(name, func, *args, case=AGREEMENT_CASE, to_data=_gradients)}
-    return collected
+        loops_outputs = _collect_backward("conv2d_backward_loops", loops, suite)
+    except NotDoneError:  # the loop version is not written: nothing to agree with (its own check says so)
+        return data
+    args = _agreement_inputs()
+    data["agreement"] = {"loops_outputs": loops_outputs,
+                         "loops": attempt("conv2d_backward_loops", loops, *args, case=AGREEMENT_CASE, to_data=_gradients),
+                         "vectorised": attempt(name, func, *args, case=AGREEMENT_CASE, to_data=_gradients)}
+    return data
 
 
-def judge_conv2d_backward(collected: dict) -> int:
-    """Stored cases, then no Python loop, then agreement with a correct loop version."""
+def judge_conv2d_backward(data: dict, expected: dict) -> int:
+    """The cases, then no Python loop, then agreement with the student's loop version (when that one is right)."""
     name = "conv2d_backward"
-    n = judge_conv2d_backward_loops(collected)
-    if collected["loops"] is not None:
-        if collected["loops"]:
-            fail(name, "loop count", f"expected no Python loop; your function has {collected['loops']} "
-                 "(for/while loops and comprehensions count).",
-                 "dw is one `np.tensordot` of the windows (`sliding_window_view(...)[::stride, ::stride]`) "
-                 "with dout; for dx, `np.tensordot(dout, w, axes=([2], [3]))` gives every window's share "
-                 "at once, and `np.add.at(dx_padded, (rows, cols), shares)` adds them where they belong, "
-                 "with rows and columns as broadcast index arrays i*stride + a and j*stride + b.")
-        n += 1
-    agreement = collected["agreement"]
-    if agreement is not None:
-        try:  # compare only with a loop version that is itself right
-            judge_conv2d_backward_loops(agreement["loops_cases"])
-        except CheckError:
-            return n
-        mine, theirs = agreement["vectorised"], agreement["loops"]
-        for what, got in (("conv2d_backward", mine), ("conv2d_backward_loops", theirs)):
-            if "returned" in got:
-                fail(name, AGREEMENT_CASE, f"{what} returned {got['returned']}", "end with `return dx, dw, db`.")
-        for grad in GRADIENTS:
-            expect_array(name, mine[grad], theirs[grad],
-                         case=f"{AGREEMENT_CASE} — {grad}, compared with your conv2d_backward_loops",
-                         rtol=1e-7, atol=1e-9,
-                         hint="both versions must give the same numbers; your loop version passed its check, "
-                              "so look for a case the stored ones miss: stride and padding together, "
-                              "non-square outputs, several filters.")
-        n += 1
-    return n
+    n = _judge_backward(name, data.get("outputs"), expected)
+    loops = data.get("loops")
+    if loops:
+        fail(name, "loop count", f"expected no Python loop; your function has {loops} "
+             "(for/while loops and comprehensions count).",
+             "dw is one `np.tensordot` of the windows (`sliding_window_view(...)[::stride, ::stride]`) "
+             "with dout; for dx, `np.tensordot(dout, w, axes=([2], [3]))` gives every window's share "
+             "at once, and `np.add.at(dx_padded, (rows, cols), shares)` adds them where they belong, "
+             "with rows and columns as broadcast index arrays i*stride + a and j*stride + b.")
+    n += loops is not None
+    agreement = data.get("agreement")
+    if not isinstance(agreement, dict):
+        return n
+    try:  # compare only with a loop version that is itself right
+        _judge_backward("conv2d_backward_loops", agreement.get("loops_outputs"), {**expected, "mistakes": {}})
+    except CheckError:
+        return n
+    mine, theirs = agreement.get("vectorised"), agreement.get("loops")
+    if isinstance(theirs, dict) and isinstance(theirs.get("raised"), str):
+        return n  # the loop version crashes on the larger case: its own check reports it
+    for what, got in (("conv2d_backward", mine), ("conv2d_backward_loops", theirs)):
+        reraise(got)
+        if not isinstance(got, dict) or not all(isinstance(got.get(g), np.ndarray) for g in GRADIENTS):
+            what_came = got.get("returned") if isinstance(got, dict) else None
+            fail(name, AGREEMENT_CASE, f"{what} returned {what_came or 'something else'}", "end with `return dx, dw, db`.")
+    for grad in GRADIENTS:
+        expect_array(name, mine[grad], theirs[grad],
+                     case=f"{AGREEMENT_CASE} — {grad}, compared with your conv2d_backward_loops",
+                     rtol=1e-7, atol=1e-9,
+                     hint="both versions must give the same numbers; your loop version passed its check, "
+                          "so look for a case the others miss: stride and padding together, "
+                          "non-square outputs, several filters.")
+    return n + 1
 
 
-def conv2d_backward(func: Callable, loops: Callable | None = None) -> None:
+def conv2d_backward(func: Callable, loops: Callable | None = None, suite: str = "visible") -> None:
     """Check the vectorised ``conv2d_backward(dout, x, w, stride=1, padding=0)``; ``loops``: the loop version."""
-    passed("conv2d_backward", judge_conv2d_backward(collect_conv2d_backward(func, loops)))
+    run_check("conv2d_backward", __name__, suite, lambda: collect_conv2d_backward(func, loops, suite),
+              judge_conv2d_backward)
 
 
 # --------------------------------------------------------------------------- numerical gradient
 
 
-def collect_numerical_gradient(func: Callable) -> dict:
-    """Run ``func(f, x, h)`` on every stored case (the functions are :data:`NUMERIC_FUNCTIONS`)."""
+def collect_numerical_gradient(func: Callable, suite: str = "visible") -> dict:
+    """``func(f, x, h)`` on every case (the functions are :data:`NUMERIC_FUNCTIONS`): {"outputs": [...]}."""
     name = "numerical_gradient"
-    return {"cases": [_run(name, func, NUMERIC_FUNCTIONS[c["f"]], c["x"], float(c["h"]), case=c["case"],
-                           to_data=_array_data) for c in _stored()["numeric"]]}
+    return {"outputs": [attempt(name, func, NUMERIC_FUNCTIONS[f], x, h, case=case)
+                        for case, f, x, h in numeric_cases(suite)]}
 
 
-def judge_numerical_gradient(collected: dict) -> int:
+def judge_numerical_gradient(data: dict, expected: dict) -> int:
     name = "numerical_gradient"
-    cases = _stored()["numeric"]
-    for got, case in zip(collected["cases"], cases):
-        label = case["case"]
-        expected, h = case["grad"], float(case["h"])
+    cases = numeric_cases(expected["suite"])
+    outputs = _same_length(name, data.get("outputs"), cases)
+    for i, (label, _, x, h) in enumerate(cases):
+        got, want = outputs[i], expected["expected"]["outputs"][i]
+        reraise(got)
         if not isinstance(got, np.ndarray):
-            fail(name, label, f"expected a NumPy array of x's shape {expected.shape}, got {got['returned']}",
+            what = got.get("returned") if isinstance(got, dict) else None
+            fail(name, label, f"expected a NumPy array of x's shape {x.shape}, got {what or 'something else'}",
                  "return an array `grad` with one partial derivative per element of x "
                  "(`grad = np.zeros(x.shape)`), and `return grad`.")
-        if got.shape != expected.shape:
-            fail(name, label, f"expected shape {expected.shape} (the shape of x)\ngot shape      {got.shape}",
+        if got.shape != x.shape:
+            fail(name, label, f"expected shape {x.shape} (the shape of x)\ngot shape      {got.shape}",
                  "one partial derivative per element of x: loop over every index of x "
                  "(`for idx in np.ndindex(x.shape):`), whatever its number of axes.")
         hint = ("for each element x[idx]: evaluate f with x[idx] + h and with x[idx] - h (changing only that "
@@ -319,50 +390,52 @@ def judge_numerical_gradient(collected: dict) -> int:
                                "differences, (f(x + h) - f(x - h)) / (2h), whose error shrinks like h² instead "
                                "of h."),
                               ("no_half", f"divide by 2h = {2 * h:g}: the two points x - h and x + h are 2h apart.")):
-            if _is_mistake(got, case["mistake"][mistake], expected, 1e-6, 1e-8):
+            if _is_mistake(got, _mistake(expected["mistakes"], mistake, i), want, 1e-6, 1e-8):
                 hint = text
-        if got.size > 1 and np.allclose(got, got.flat[0]) and not np.allclose(expected, expected.flat[0]):
+        if got.size > 1 and np.allclose(got, got.flat[0]) and not np.allclose(want, want.flat[0]):
             hint = ("every element got the same value: change one element at a time (`x[idx] += h`), "
                     "not the whole array (`x + h`).")
-        expect_array(name, got.astype(np.float64) if np.issubdtype(got.dtype, np.number) else got, expected,
-                     case=label, rtol=1e-6, atol=1e-8, hint=hint)
+        expect_array(name, got.astype(np.float64), want, case=label, rtol=1e-6, atol=1e-8, hint=hint)
     return len(cases)
 
 
-def numerical_gradient(func: Callable) -> None:
+def numerical_gradient(func: Callable, suite: str = "visible") -> None:
     """Check ``numerical_gradient(f, x, h=1e-5) -> grad`` (centred differences, x's shape, x unchanged)."""
-    passed("numerical_gradient", judge_numerical_gradient(collect_numerical_gradient(func)))
+    run_check("numerical_gradient", __name__, suite, lambda: collect_numerical_gradient(func, suite),
+              judge_numerical_gradient)
 
 
 # --------------------------------------------------------------------------- relative error
 
 
-def collect_relative_error(func: Callable) -> dict:
-    """Run ``func(a, b)`` and ``func(b, a)`` on every stored pair."""
+def collect_relative_error(func: Callable, suite: str = "visible") -> dict:
+    """``func(a, b)`` and ``func(b, a)`` on every pair: {"outputs": [{"ab": number, "ba": number}, ...]}."""
     name = "relative_error"
-    return {"cases": [{"ab": _run(name, func, c["a"], c["b"], case=c["case"], to_data=_number_data),
-                       "ba": _run(name, func, c["b"], c["a"], case=c["case"] + ", a and b swapped",
-                                  to_data=_number_data)}
-                      for c in _stored()["relative"]]}
+    return {"outputs": [{"ab": attempt(name, func, a, b, case=case, to_data=number),
+                         "ba": attempt(name, func, b, a, case=case + ", a and b swapped", to_data=number)}
+                        for case, a, b in relative_cases(suite)]}
 
 
 def _one_number(name: str, label: str, got: Any) -> float:
-    if got == {"returned": "None"}:
+    reraise(got)
+    if isinstance(got, dict) and got.get("returned") == "None":
         fail(name, label, "your function returned None.", "did you forget the `return` statement?")
-    if isinstance(got, dict):
-        fail(name, label, f"expected a single number, got {got['returned']}",
+    if not isinstance(got, float):
+        what = got.get("returned") if isinstance(got, dict) else None
+        fail(name, label, f"expected a single number, got {what or 'something else'}",
              "the relative error of two arrays is one number: the largest element-wise error, `np.max(...)`.")
     return got
 
 
-def judge_relative_error(collected: dict) -> int:
+def judge_relative_error(data: dict, expected: dict) -> int:
     name = "relative_error"
-    cases = _stored()["relative"]
-    for record, case in zip(collected["cases"], cases):
-        label = case["case"]
-        got = _one_number(name, label, record["ab"])
-        swapped = _one_number(name, label + ", a and b swapped", record["ba"])
-        expected = float(case["error"])
+    cases = relative_cases(expected["suite"])
+    outputs = _same_length(name, data.get("outputs"), cases)
+    for i, (label, _, _) in enumerate(cases):
+        record = outputs[i] if isinstance(outputs[i], dict) else {}
+        got = _one_number(name, label, record.get("ab"))
+        swapped = _one_number(name, label + ", a and b swapped", record.get("ba"))
+        want = float(expected["expected"]["outputs"][i]["ab"])
         hint = "max over all elements of |a - b| / max(|a| + |b|, 1e-8)."
         if np.isnan(got):
             hint = ("where a and b are both 0 the denominator is 0: divide by `np.maximum(np.abs(a) + "
@@ -376,54 +449,16 @@ def judge_relative_error(collected: dict) -> int:
                                    "which of the two comes first."),
                                   ("mean", "take the largest element-wise error (`np.max`), not the mean: "
                                    "one wrong element must show.")):
-                if _is_mistake(got, case["mistake"][mistake], expected, 1e-7, 1e-12):
+                if _is_mistake(got, _mistake(expected["mistakes"], mistake, i, "ab"), want, 1e-7, 1e-12):
                     hint = text
-        if not np.isclose(got, expected, rtol=1e-7, atol=1e-12):
-            fail(name, label, f"expected {expected:.6g}\ngot      {got:.6g}", hint)
+        if not np.isclose(got, want, rtol=1e-7, atol=1e-12):
+            fail(name, label, f"expected {want:.6g}\ngot      {got:.6g}", hint)
         if not np.isclose(swapped, got, rtol=1e-12, atol=0):
             fail(name, label, f"relative_error(a, b) = {got:.6g} but relative_error(b, a) = {swapped:.6g}",
                  "divide by |a| + |b|, which is the same in both orders.")
     return 2 * len(cases)
 
 
-def relative_error(func: Callable) -> None:
+def relative_error(func: Callable, suite: str = "visible") -> None:
     """Check ``relative_error(a, b) -> float``: max |a - b| / max(|a| + |b|, 1e-8), symmetric."""
-    passed("relative_error", judge_relative_error(collect_relative_error(func)))
-
-
-# --------------------------------------------------------------------------- a property of every right answer
-
-
-def expect_adjoint(name: str, backward: Callable, forward: Callable, x, w, stride: int = 1,
-                   padding: int = 0, *, case: str, seed: int = 0) -> None:
-    """The gradients of ``backward`` must satisfy the identities of a convolution's gradient.
-
-    A convolution is linear in x (with w fixed), in w (with x fixed) and in b, so for any
-    directions v, u, beta of the shapes of x, w, b:
-    sum(dx * v) = sum(dout * forward(v, w, 0)), sum(dw * u) = sum(dout * forward(x, u, 0)) and
-    sum(db * beta) = sum(dout * forward(0, 0, beta)). ``forward(x, w, b, stride, padding)`` is the
-    notebook's forward pass; dout and the directions are random (``seed``), so each identity
-    involves every element.
-    """
-    x, w = np.asarray(x, np.float64), np.asarray(w, np.float64)
-    rng = np.random.default_rng(seed)
-    k = w.shape[3]
-    zeros_b = np.zeros(k)
-    dout = rng.normal(size=np.shape(forward(x, w, zeros_b, stride, padding)))
-    got = _run(name, backward, dout, x, w, stride, padding, case=case, to_data=_gradients)
-    if "returned" in got:
-        fail(name, case, f"expected a tuple (dx, dw, db) of three NumPy arrays, got {got['returned']}",
-             "end with `return dx, dw, db`.")
-    directions = {"dx": rng.normal(size=x.shape), "dw": rng.normal(size=w.shape), "db": rng.normal(size=k)}
-    outputs = {"dx": forward(directions["dx"], w, zeros_b, stride, padding),
-               "dw": forward(x, directions["dw"], zeros_b, stride, padding),
-               "db": forward(np.zeros(x.shape), np.zeros(w.shape), directions["db"], stride, padding)}
-    for grad in ("db", "dw", "dx"):
-        if got[grad].shape != directions[grad].shape:
-            fail(name, f"{case} — {grad}", f"expected shape {directions[grad].shape}\ngot shape      "
-                 f"{got[grad].shape}", _GENERIC_HINTS[grad])
-        lhs, rhs = float(np.sum(got[grad] * directions[grad])), float(np.sum(dout * outputs[grad]))
-        if not np.isclose(lhs, rhs, rtol=1e-7, atol=1e-9):
-            fail(name, f"{case} — {grad}",
-                 f"{grad} is wrong: for a random direction d, sum({grad} * d) should equal the change of the "
-                 f"loss sum(dout * out) along d, {rhs:.6g}; yours gives {lhs:.6g}.", _GENERIC_HINTS[grad])
+    run_check("relative_error", __name__, suite, lambda: collect_relative_error(func, suite), judge_relative_error)

@@ -4,8 +4,8 @@ MUTANTS maps the grade_id of an answer cell to a list of wrong versions; the
 test cell ``<grade_id>_test`` must fail on each, with a message that helps.
 The first version of each is the one the nbgrader round trip submits.
 
-PRELUDE is run before the answer cells outside the notebook: the hidden tests
-use the notebook's given forward pass, ``conv2d_forward``, taken from the notebook itself.
+PRELUDE is run before the answer cells outside the notebook: tests/test_learning_the_kernel.py
+uses the notebook's given forward pass, ``conv2d_forward``, taken from the notebook itself.
 """
 
 from pathlib import Path

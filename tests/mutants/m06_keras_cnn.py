@@ -32,6 +32,21 @@ def _cnn(body: str, compile_: str = _CNN_COMPILE) -> str:
     return _CNN_HEAD + body + compile_
 
 
+def _occlusion(square: str = "batch[n, i * stride:i * stride + patch, j * stride:j * stride + patch, :] = fill",
+               result: str = "(p[0] - p[1:]).reshape(rows, cols)", rows: str = "(H - patch) // stride + 1",
+               positions: str = "np.ndindex(rows, cols)") -> str:
+    """A batched occlusion_map whose covered square, result or number of positions is changed."""
+    return ("def occlusion_map(predict, image, label, patch=8, stride=4, fill=0.0):\n"
+            "    H, W, _ = image.shape\n"
+            f"    rows = {rows}\n"
+            f"    cols = {rows.replace('H', 'W')}\n"
+            "    batch = np.repeat(np.asarray(image, dtype=np.float64)[None], rows * cols + 1, axis=0)\n"
+            f"    for n, (i, j) in enumerate({positions}, start=1):\n"
+            f"        {square}\n"
+            "    p = np.asarray(predict(batch))[:, label]\n"
+            f"    return {result}\n")
+
+
 MUTANTS = {
     "make_conv_layer": [
         {"why": "calls set_weights on a layer that was never built", "expect": "layer.build",
@@ -123,5 +138,29 @@ MUTANTS = {
         {"why": "a ReLU on the last Dense layer", "expect": "no activation",
          "source": _cnn(_BLOCKS_SAME + "        layers.Flatten(), layers.Dropout(0.5),\n"
                         "        layers.Dense(num_classes, activation='relu'),\n")},
+    ],    "occlusion_map": [
+        {"why": "returns the occluded probability instead of its drop", "expect": "DROPS",
+         "source": _occlusion(result="p[1:].reshape(rows, cols)")},
+        {"why": "subtracts the other way round", "expect": "sign is reversed",
+         "source": _occlusion(result="(p[1:] - p[0]).reshape(rows, cols)")},
+        {"why": "moves the square by patch instead of stride", "expect": "not by `patch`",
+         "source": _occlusion(square="batch[n, i * patch:i * patch + patch, j * patch:j * patch + patch, :] = fill",
+                              rows="(H - patch) // patch + 1")},
+        {"why": "covers the first channel only", "expect": "every channel",
+         "source": _occlusion(square="batch[n, i * stride:i * stride + patch, j * stride:j * stride + patch, 0] = fill")},
+        {"why": "covers with 0 whatever fill is", "expect": "`fill`",
+         "source": _occlusion(square="batch[n, i * stride:i * stride + patch, j * stride:j * stride + patch, :] = 0")},
+        {"why": "keeps squares that do not fit (rounds the number of positions up)", "expect": "does not fit",
+         "source": _occlusion(rows="-(-(H - patch) // stride) + 1")},
+        {"why": "covers the caller's image in place, one square after another", "expect": "changed one of its input arrays",
+         "source": ("def occlusion_map(predict, image, label, patch=8, stride=4, fill=0.0):\n"
+                    "    H, W, _ = image.shape\n"
+                    "    rows, cols = (H - patch) // stride + 1, (W - patch) // stride + 1\n"
+                    "    p0 = predict(image[None])[0, label]\n"
+                    "    out = np.zeros((rows, cols))\n"
+                    "    for i, j in np.ndindex(rows, cols):\n"
+                    "        image[i * stride:i * stride + patch, j * stride:j * stride + patch] = fill\n"
+                    "        out[i, j] = p0 - predict(image[None])[0, label]\n"
+                    "    return out\n")},
     ],
 }
