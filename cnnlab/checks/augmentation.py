@@ -77,7 +77,6 @@ def test_images(rng: np.random.Generator, shape: Sequence[int], dtype, low: floa
     return np.rint(values).astype(np.uint8) if np.dtype(dtype) == np.uint8 else values.astype(dtype)
 
 
-test_images.__test__ = False  # not a pytest test, despite its name
 
 
 def _same_length(name: str, got: Any, cases: list) -> list:
@@ -183,7 +182,7 @@ def flip_cases(suite: str = "visible") -> list[tuple[tuple, Any, int, str]]:
     """(shape, dtype, seed, case) for ``random_flip``: batches of at least 100 random images."""
     if suite == "hidden":
         return [((150, 3, 8, 2), np.uint8, 21, "hidden: 150 uint8 images of 3×8×2, seed 21"),
-                ((100, 7, 7, 3), np.float64, 22, "hidden: 100 float64 images of 7×7×3, seed 22")]
+                ((100, 5, 6, 3), np.float64, 22, "hidden: 100 float64 images of 5×6×3, seed 22")]
     return [((200, 4, 6, 3), np.uint8, 0, "200 random uint8 images of 4×6×3, seed 0"),
             ((120, 5, 3, 1), np.float32, 1, "120 random float32 images of 5×3×1 in 0..1, seed 1")]
 
@@ -254,7 +253,7 @@ def crop_cases(suite: str = "visible") -> list[tuple[tuple, int, int, Any, int, 
     """(shape, size, padding, dtype, seed, case) for ``random_crop``."""
     if suite == "hidden":
         return [((500, 5, 5, 2), 3, 1, np.uint8, 31, "hidden: 500 uint8 images of 5×5×2, size=3, padding=1"),
-                ((300, 4, 9, 3), 4, 3, np.float64, 32, "hidden: 300 float64 images of 4×9×3, size=4, padding=3")]
+                ((160, 4, 9, 3), 4, 3, np.float64, 32, "hidden: 160 float64 images of 4×9×3, size=4, padding=3")]
     return [((400, 4, 4, 3), 4, 1, np.uint8, 0, "400 uint8 images of 4×4×3, size=4, padding=1, seed 0"),
             ((300, 6, 8, 1), 6, 2, np.float32, 1, "300 float32 images of 6×8×1, size=6, padding=2, seed 1"),
             ((100, 5, 5, 3), 5, 0, np.uint8, 2, "100 uint8 images of 5×5×3, size=5, padding=0 (nothing to crop)")]
