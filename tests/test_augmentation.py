@@ -3,8 +3,10 @@
 * The checks accept other correct answers than the notebook's own: coins drawn
   another way, vectorised crops, Keras' order of clipping, truncation instead of
   rounding (they test properties, not one fixed output).
-* The checks' reference formula for brightness and contrast is TensorFlow's
-  (``tf.image.adjust_contrast`` then ``adjust_brightness``).
+* The property the brightness-and-contrast check fits (``clip(m + c·(x − m) + d)``) is
+  TensorFlow's formula (``tf.image.adjust_contrast`` then ``adjust_brightness``).
+* The two phases run apart: collect's data survives the record format, and the judge
+  decides from it alone.
 * The Keras 3 behaviour the notebook describes (RandomCrop: one offset per
   batch and no crop when training=False; RandomContrast(f) draws c from 1 to
   1 + f only). If a Keras release changes it, these tests say which paragraph
@@ -76,14 +78,51 @@ def test_other_correct_answers_pass(capsys):
     assert out.count("✔") == 3, out
 
 
-def test_solutions_pass_bigger_and_odd_cases(solution):
+def _judge_on(monkeypatch, exercise, cases_name, cases, func):
+    """Collect and judge ``exercise`` on other cases than the notebook's (the judge reads the cases again)."""
+    monkeypatch.setattr(check, cases_name, lambda suite="visible": cases)
+    data = getattr(check, f"collect_{exercise}")(func, suite="extra")
+    return getattr(check, f"judge_{exercise}")(data, {"suite": "extra", "expected": {}, "mistakes": {}})
+
+
+def test_solutions_pass_bigger_and_odd_cases(solution, monkeypatch):
     """Cases beyond the notebook's: big images, odd shapes, heavy clipping."""
-    check.random_flip_case(solution["random_flip"], (300, 32, 32, 3), np.uint8, 5, case="CIFAR-sized")
-    check.random_crop_case(solution["random_crop"], (200, 32, 32, 3), 32, 4, np.uint8, 6, case="pad 4, crop 32")
-    check.random_crop_case(solution["random_crop"], (400, 3, 7, 1), 3, 1, np.float32, 7, case="3×7, size 3")
-    for seed, (b, c) in enumerate([(0.5, 0.0), (0.05, 0.6), (0.4, 0.4)]):
-        check.brightness_contrast_case(solution["adjust_brightness_contrast"], (150, 6, 6, 3), np.uint8, b, c,
-                                       seed, channel_levels=(0.2, 0.5, 0.8), case=f"b={b}, c={c}")
+    _judge_on(monkeypatch, "random_flip", "flip_cases", [((300, 32, 32, 3), np.uint8, 5, "CIFAR-sized")],
+              solution["random_flip"])
+    _judge_on(monkeypatch, "random_crop", "crop_cases",
+              [((200, 32, 32, 3), 32, 4, np.uint8, 6, "pad 4, crop 32"),
+               ((400, 3, 7, 1), 3, 1, np.float32, 7, "3×7, size 3")], solution["random_crop"])
+    cases = [{"case": f"b={b}, c={c}", "shape": (150, 6, 6, 3), "dtype": np.uint8, "brightness": b, "contrast": c,
+              "seed": seed, "levels": (0.2, 0.5, 0.8)} for seed, (b, c) in enumerate([(0.5, 0.0), (0.05, 0.6), (0.4, 0.4)])]
+    _judge_on(monkeypatch, "adjust_brightness_contrast", "brightness_contrast_cases", cases,
+              solution["adjust_brightness_contrast"])
+
+
+@pytest.mark.parametrize("exercise", ["random_flip", "random_crop", "adjust_brightness_contrast", "build_augmenter",
+                                      "build_augmented_cnn"])
+def test_collect_gives_plain_data_that_judge_accepts_in_another_process(solution, exercise):
+    """What collect measures survives the record format, and the judge passes the solution on both suites."""
+    import json
+
+    from cnnlab.checks import core, record
+
+    collect, judge = getattr(check, f"collect_{exercise}"), getattr(check, f"judge_{exercise}")
+    for suite in ("visible", "hidden"):
+        data = record.decode(json.loads(json.dumps(record.encode(collect(solution[exercise], suite=suite)))))
+        expected = ({**core.stored(check)[exercise], "suite": "visible"} if suite == "visible"
+                    else {"expected": collect(solution[exercise], suite=suite), "mistakes": {}, "suite": suite})
+        assert judge(data, expected) > 0
+
+
+def test_judge_decides_from_the_data_alone(solution):
+    """A forged flip (every image flipped) fails in the judge, whatever the kernel said."""
+    from cnnlab.checks import core
+
+    data = check.collect_random_flip(solution["random_flip"])
+    shape, dtype, seed, _ = check.flip_cases("visible")[0]
+    data["runs"][0]["out"] = check.test_images(np.random.default_rng(seed + 7), shape, dtype)[:, :, ::-1].copy()
+    with pytest.raises(CheckError, match="probability 0.5"):
+        check.judge_random_flip(data, {**core.stored(check)["random_flip"], "suite": "visible"})
 
 
 def test_checks_reject_a_function_that_ignores_its_draws():
@@ -106,7 +145,7 @@ def test_reference_formula_is_tensorflows():
     images = rng.uniform(0.2, 0.8, size=(5, 6, 7, 3)).astype(np.float32)
     c = rng.uniform(0.6, 1.4, size=5)
     d = rng.uniform(-0.3, 0.3, size=5)
-    ours = check.reference_brightness_contrast(images, c, d)
+    ours = check._clip_formula(images, c, d)
     for i in range(5):
         tf_out = tf.clip_by_value(tf.image.adjust_brightness(tf.image.adjust_contrast(images[i], c[i]), d[i]), 0, 1)
         np.testing.assert_allclose(ours[i], tf_out.numpy(), atol=1e-5)
