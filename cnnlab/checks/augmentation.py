@@ -35,7 +35,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import record
-from .core import attempt, fail, reraise, run_check
+from .core import attempt, fail, reraise, run_check, per_case
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES: dict = {}  # no exercise of this notebook restricts loops or libraries
@@ -79,10 +79,6 @@ def test_images(rng: np.random.Generator, shape: Sequence[int], dtype, low: floa
 
 
 
-def _same_length(name: str, got: Any, cases: list) -> list:
-    if not isinstance(got, list) or len(got) != len(cases):
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
 
 
 # --------------------------------------------------------------------------- the experiments (collect)
@@ -235,7 +231,7 @@ def judge_random_flip(data: dict, expected: dict) -> int:
     """Each image is itself or its mirror, about half flipped, one coin per image, rng only, dtype kept."""
     name = "random_flip"
     cases = flip_cases(expected["suite"])
-    runs = _same_length(name, data.get("runs"), cases)
+    runs = per_case(name, data.get("runs"), len(cases))
     for (shape, dtype, seed, case), run in zip(cases, runs):
         _judge_flip(name, run, shape, dtype, seed, case)
     return 6 * len(cases)
@@ -343,7 +339,7 @@ def judge_random_crop(data: dict, expected: dict) -> int:
     """Windows of the zero-padded images, an offset per image and per axis, every offset possible, rng only."""
     name = "random_crop"
     cases = crop_cases(expected["suite"])
-    runs = _same_length(name, data.get("runs"), cases)
+    runs = per_case(name, data.get("runs"), len(cases))
     for (shape, size, padding, dtype, seed, case), run in zip(cases, runs):
         _judge_crop(name, run, shape, size, padding, dtype, seed, case)
     return 5 * len(cases)
@@ -587,7 +583,7 @@ def judge_adjust_brightness_contrast(data: dict, expected: dict) -> int:
     """clip(m + c·(x − m) + d) per image, c and d spread over their ranges, no wrap-around, dtype kept, rng only."""
     name = "adjust_brightness_contrast"
     cases = brightness_contrast_cases(expected["suite"])
-    runs = _same_length(name, data.get("runs"), cases)
+    runs = per_case(name, data.get("runs"), len(cases))
     for spec, run in zip(cases, runs):
         if spec.get("constant"):
             _judge_constant(name, run, spec)
@@ -795,7 +791,7 @@ def judge_build_augmenter(data: dict, expected: dict) -> int:
     """The table's layers (the solution's) and settings; the identity when training=False, augmenting when True."""
     name = "build_augmenter"
     cases = augmenter_cases(expected["suite"])
-    got_all = _same_length(name, data.get("augmenters"), cases)
+    got_all = per_case(name, data.get("augmenters"), len(cases))
     for (shape, padding, rotation, contrast, brightness, case), got, want in zip(
             cases, got_all, expected["expected"]["augmenters"]):
         _judge_augmenter(name, got, want, shape, padding, rotation, contrast, brightness, case)
@@ -946,7 +942,7 @@ def judge_build_augmented_cnn(data: dict, expected: dict) -> int:
     """The table's layers and weights (the solution's); the augmenter first, and the only difference."""
     name = "build_augmented_cnn"
     cases = cnn_cases(expected["suite"])
-    got_all = _same_length(name, data.get("networks"), cases)
+    got_all = per_case(name, data.get("networks"), len(cases))
     for (shape, _, case), got, want in zip(cases, got_all, expected["expected"]["networks"]):
         _judge_cnn(name, got, want, shape, case)
     return 8 * len(cases)

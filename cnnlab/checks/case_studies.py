@@ -35,7 +35,7 @@ import numpy as np
 
 from . import record
 from .core import (CheckError, NotDoneError, attempt, expect_array, expect_returned_array, fail, reraise,
-                   require_function, returned, run_check)
+                   require_function, returned, run_check, per_case)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES: dict = {}  # no exercise of this notebook restricts loops or libraries
@@ -84,10 +84,6 @@ def _plain(value: Any) -> Any:
     return record.decode(record.encode(value))
 
 
-def _same_length(name: str, got: Any, cases: list) -> list:
-    if not isinstance(got, list) or len(got) != len(cases):
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
 
 
 def _shape(value: Any) -> tuple:
@@ -354,7 +350,7 @@ def collect_build_lenet5(func: Callable, suite: str = "visible") -> dict:
 def judge_build_lenet5(data: dict, expected: dict) -> int:
     name = "build_lenet5"
     cases = lenet5_cases(expected["suite"])
-    got_all = _same_length(name, data.get("models"), cases)
+    got_all = per_case(name, data.get("models"), len(cases))
     for (shape, _, case), got, want in zip(cases, got_all, expected["expected"]["models"]):
         got = _expect_model(name, got, shape, case)
         compare_layers(name, got["layers"], want["layers"], LENET5_LABELS, case=case, hint=_lenet_hint)
@@ -424,7 +420,7 @@ def collect_majority_vote(func: Callable, suite: str = "visible") -> dict:
 def judge_majority_vote(data: dict, expected: dict) -> int:
     name = "majority_vote"
     cases = vote_cases(expected["suite"])
-    got_all = _same_length(name, data.get("outputs"), cases)
+    got_all = per_case(name, data.get("outputs"), len(cases))
     for (case, predictions), got, want in zip(cases, got_all, expected["expected"]["outputs"]):
         got = expect_returned_array(name, got, case=case)
         expect_array(name, got, want, case=case, hint=_vote_hint(got, predictions))
@@ -619,7 +615,7 @@ def judge_residual_block(data: dict, expected: dict) -> int:
     """Judge by properties only: the output shape, the layers, and ReLU(shortcut) with the branch off."""
     name = "residual_block"
     cases = residual_cases(expected["suite"])
-    got_all = _same_length(name, data.get("blocks"), cases)
+    got_all = per_case(name, data.get("blocks"), len(cases))
     for spec, got in zip(cases, got_all):
         _judge_block(name, got, spec)
     return 4 * len(cases)
@@ -694,7 +690,7 @@ def judge_inception_params(data: dict, expected: dict) -> int:
     """Compare each count with the solution's, which the course's tests verify against Keras' ``count_params()``."""
     name = "inception_params"
     cases = inception_cases(expected["suite"])
-    got_all = _same_length(name, data.get("counts"), cases)
+    got_all = per_case(name, data.get("counts"), len(cases))
     for i, ((case, _, reductions), got, want) in enumerate(zip(cases, got_all, expected["expected"]["counts"])):
         reraise(got)
         if isinstance(got, float):
@@ -798,7 +794,7 @@ def judge_batchnorm_forward(data: dict, expected: dict) -> int:
     """Compare the outputs and moving averages with the solution's (verified against Keras' BatchNormalization)."""
     name = "batchnorm_forward"
     cases = batchnorm_cases(expected["suite"])
-    got_all = _same_length(name, data.get("outputs"), cases)
+    got_all = per_case(name, data.get("outputs"), len(cases))
     mistakes = expected.get("mistakes", {})
     for i, ((case, inputs, training, _), got, want) in enumerate(zip(cases, got_all, expected["expected"]["outputs"])):
         reraise(got)

@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .core import NotDoneError, _fmt, attempt, expect_equal, fail, reraise, run_check
+from .core import NotDoneError, _fmt, attempt, expect_equal, fail, reraise, run_check, per_case
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES: dict[str, tuple[str, ...]] = {}  # no exercise of notebook 3 restricts loops or libraries
@@ -147,10 +147,7 @@ def _at(data: Any, *path: Any) -> Any:
 
 def _results(name: str, data: Any, key: str, n: int) -> list:
     """The list of ``n`` per-case results under ``key`` of the collected data (else a failure)."""
-    got = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(got, list) or len(got) != n:
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
+    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
 
 
 def _mistakes(expected: dict, *path: Any) -> dict[str, Any]:

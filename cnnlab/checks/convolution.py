@@ -28,7 +28,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .core import (CheckError, NotDoneError, attempt, call, count_loops, expect_array, expect_returned_array,
-                   expect_scalar, fail, matching_mistake, reraise, run_check)
+                   expect_scalar, fail, matching_mistake, reraise, run_check, per_case)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES = {"conv2d_multi": ("no_loops", "numpy_only")}  # enforced by the grader from the submitted source
@@ -128,10 +128,7 @@ def _random(seed: int, shape) -> np.ndarray:
 
 def _outputs(name: str, data: Any, key: str, n: int) -> list:
     """``data[key]``, a list of one result per case, or a failure."""
-    got = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(got, list) or len(got) != n:
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
+    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
 
 
 def _wanted(expected: dict, key: str, n: int) -> list:

@@ -252,6 +252,13 @@ def run_check(name: str, module: Any, suite: str, collect: Callable[[], Any],
     record.publish(name, suite, data, text)
 
 
+def per_case(name: str, got: Any, n: int) -> list:
+    """The collected results of ``n`` cases, as a list (anything else is data no check made: a failure)."""
+    if not isinstance(got, list) or len(got) != n:
+        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
+    return got
+
+
 def returned(value: Any) -> Any:
     """What a student's function returned, as data: a numeric array as it is, else its description.
 

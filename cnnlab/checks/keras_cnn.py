@@ -29,7 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import _fmt, attempt, expect_array, expect_returned_array, fail, matching_mistake, reraise, returned, run_check
+from .core import (_fmt, attempt, expect_array, expect_returned_array, fail, matching_mistake, per_case, reraise,
+                   returned, run_check)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 
@@ -75,10 +76,6 @@ def _error(err: Exception) -> str:
     return f"{type(err).__name__}: {str(err).splitlines()[0][:200] if str(err) else ''}"
 
 
-def _same_length(name: str, got: Any, cases: list) -> list:
-    if not isinstance(got, list) or len(got) != len(cases):
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
 
 
 def _incomplete(name: str, case: str) -> None:
@@ -247,7 +244,7 @@ def _judge_layer(name: str, got: Any, want: dict, case: tuple) -> None:
 def judge_make_conv_layer(data: dict, expected: dict) -> int:
     name = "make_conv_layer"
     cases = conv_layer_cases(expected["suite"])
-    outputs = _same_length(name, data.get("outputs") if isinstance(data, dict) else None, cases)
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, case in enumerate(cases):
         _judge_layer(name, outputs[i], expected["expected"]["outputs"][i], case)
     return len(cases)
@@ -308,7 +305,7 @@ def collect_merge_linear_convs(func: Callable, suite: str = "visible") -> dict:
 def judge_merge_linear_convs(data: dict, expected: dict) -> int:
     name = "merge_linear_convs"
     cases = merge_cases(expected["suite"])
-    outputs = _same_length(name, data.get("outputs") if isinstance(data, dict) else None, cases)
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, (case, k1, k2) in enumerate(cases):
         want = expected["expected"]["outputs"][i]
         got = expect_returned_array(name, outputs[i], case=case)
@@ -500,7 +497,7 @@ def _judge_loss(name: str, got: dict, case: str, num_classes: int) -> None:
 def judge_build_cnn(data: dict, expected: dict) -> int:
     name = "build_cnn"
     cases = cnn_cases(expected["suite"])
-    outputs = _same_length(name, data.get("outputs") if isinstance(data, dict) else None, cases)
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, (case, input_shape, num_classes) in enumerate(cases):
         _judge_model(name, outputs[i], expected["expected"]["outputs"][i], case, input_shape, num_classes)
     return len(cases)
@@ -590,7 +587,7 @@ def collect_occlusion_map(func: Callable, suite: str = "visible") -> dict:
 def judge_occlusion_map(data: dict, expected: dict) -> int:
     name = "occlusion_map"
     cases = occlusion_cases(expected["suite"])
-    outputs = _same_length(name, data.get("outputs") if isinstance(data, dict) else None, cases)
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, (case, _, image, _, kwargs) in enumerate(cases):
         want = expected["expected"]["outputs"][i]
         got = expect_returned_array(name, outputs[i], case=case,

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .core import (NotDoneError, attempt, count_loops, expect_array, expect_returned_array, fail, matching_mistake,
-                   number, random_images, reraise, returned, run_check)
+                   number, random_images, reraise, returned, run_check, per_case)
 from cnnlab import messages
 
 # Lecture 000, "Distance Metric": the test and training images whose L1 distance is 456.
@@ -82,10 +82,7 @@ MEMORY_SHAPE = (64, 50, 3072)
 
 def _outputs(name: str, data: Any, key: str, n: int) -> list:
     """``data[key]``, a list of one result per case, or a failure."""
-    got = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(got, list) or len(got) != n:
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
+    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
 
 
 def _wanted(expected: dict, key: str, n: int) -> list:

@@ -29,7 +29,7 @@ import numpy as np
 
 from .convolution import LECTURE_IMAGE, LECTURE_KERNEL, TOY_IMAGE
 from .core import (CheckError, NotDoneError, _fmt, attempt, count_loops, expect_array, fail, number, reraise,
-                   returned, run_check)
+                   returned, run_check, per_case)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES = {"conv2d_backward": ("no_loops",)}  # enforced by the grader from the submitted source
@@ -167,10 +167,6 @@ def _gradients(result: Any) -> dict:
     return returned(result)
 
 
-def _same_length(name: str, got: Any, cases: list) -> list:
-    if not isinstance(got, list) or len(got) != len(cases):
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
 
 
 def _mistake(wrong: dict, label: str, i: int, *keys: str) -> Any:
@@ -265,7 +261,7 @@ def _collect_backward(name: str, func: Callable, suite: str) -> list:
 
 def _judge_backward(name: str, got: Any, expected: dict) -> int:
     cases = backward_cases(expected["suite"])
-    got = _same_length(name, got, cases)
+    got = per_case(name, got, len(cases))
     for i, case in enumerate(cases):
         _judge_gradients(name, got[i], expected["expected"]["outputs"][i], case, expected["mistakes"], i)
     return len(cases)
@@ -371,7 +367,7 @@ def collect_numerical_gradient(func: Callable, suite: str = "visible") -> dict:
 def judge_numerical_gradient(data: dict, expected: dict) -> int:
     name = "numerical_gradient"
     cases = numeric_cases(expected["suite"])
-    outputs = _same_length(name, data.get("outputs"), cases)
+    outputs = per_case(name, data.get("outputs"), len(cases))
     for i, (label, _, x, h) in enumerate(cases):
         got, want = outputs[i], expected["expected"]["outputs"][i]
         reraise(got)
@@ -430,7 +426,7 @@ def _one_number(name: str, label: str, got: Any) -> float:
 def judge_relative_error(data: dict, expected: dict) -> int:
     name = "relative_error"
     cases = relative_cases(expected["suite"])
-    outputs = _same_length(name, data.get("outputs"), cases)
+    outputs = per_case(name, data.get("outputs"), len(cases))
     for i, (label, _, _) in enumerate(cases):
         record = outputs[i] if isinstance(outputs[i], dict) else {}
         got = _one_number(name, label, record.get("ab"))

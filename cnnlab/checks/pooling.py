@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 from .core import (CheckError, NotDoneError, attempt, count_loops, expect_array, expect_returned_array, fail,
-                   matching_mistake, random_images, run_check)
+                   matching_mistake, random_images, run_check, per_case)
 
 # Lecture 002, "Pooling": the 4×4 feature map holding 1 … 16, row by row.
 LECTURE_1_TO_16 = np.arange(1, 17).reshape(4, 4, 1)
@@ -178,8 +178,7 @@ def _collect_forward(name: str, func: Callable, mode: str, suite: str, extra: di
 def _judge_forward(name: str, got: list, expected: dict, mode: str, key: str = "outputs", extra_hint: str = "") -> int:
     cases = forward_cases(mode, expected["suite"])
     want = expected["expected"][key]
-    if not isinstance(got, list) or len(got) != len(cases):
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
+    per_case(name, got, len(cases))
     for i, (case, x, kwargs) in enumerate(cases):
         wrong = {label: m[key][i] for label, m in expected["mistakes"].items() if key in m}
         try:
@@ -324,8 +323,7 @@ def judge_max_pool2d_backward(data: dict, expected: dict) -> int:
     name = "max_pool2d_backward"
     cases = backward_cases(expected["suite"])
     got_all, want = data.get("outputs"), expected["expected"]["outputs"]
-    if not isinstance(got_all, list) or len(got_all) != len(cases):
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
+    per_case(name, got_all, len(cases))
     for i, (case, dout, x, kwargs) in enumerate(cases):
         got = expect_returned_array(name, got_all[i], case=case)
         if got.shape != x.shape:

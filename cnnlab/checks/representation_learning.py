@@ -50,7 +50,7 @@ import numpy as np
 from cnnlab import messages
 
 from .core import (NotDoneError, attempt, expect_array, expect_returned_array, fail, matching_mistake, number,
-                   reraise, returned, run_check)
+                   reraise, returned, run_check, per_case)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES = {"pca_fit": ("numpy_only",), "pca_transform": ("numpy_only",)}  # enforced by the grader from the source
@@ -71,10 +71,6 @@ def _not_done(name: str) -> NotDoneError:
                         "with your code, run that cell, then run this check again.")
 
 
-def _results(name: str, got: Any, n: int) -> list:
-    if not isinstance(got, list) or len(got) != n:
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
 
 
 def _mistakes(expected: dict, key: str, i: int, part: str | None = None) -> dict:
@@ -155,8 +151,8 @@ def collect_one_hot(func: Callable, suite: str = "visible") -> dict:
 def judge_one_hot(data: dict, expected: dict) -> int:
     name = "one_hot"
     valid, bad = one_hot_cases(expected["suite"])
-    outputs = _results(name, data.get("outputs") if isinstance(data, dict) else None, len(valid))
-    errors = _results(name, data.get("errors"), len(bad))
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(valid))
+    errors = per_case(name, data.get("errors"), len(bad))
     want = expected["expected"]
     for i, (case, labels, n) in enumerate(valid):
         target = want["outputs"][i]
@@ -235,7 +231,7 @@ def collect_relative_contrast(func: Callable, suite: str = "visible") -> dict:
 def judge_relative_contrast(data: dict, expected: dict) -> int:
     name = "relative_contrast"
     cases = contrast_cases(expected["suite"])
-    outputs = _results(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, (case, points, _) in enumerate(cases):
         got, target = outputs[i], expected["expected"]["outputs"][i]
         reraise(got)
@@ -359,7 +355,7 @@ def _pca_fit_hint(comps: np.ndarray, wrong: dict) -> str:
 def judge_pca_fit(data: dict, expected: dict) -> int:
     name = "pca_fit"
     cases = pca_fit_cases(expected["suite"])
-    outputs = _results(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, (case, X, k) in enumerate(cases):
         got, target = outputs[i], expected["expected"]["outputs"][i]
         n, d = X.shape
@@ -438,7 +434,7 @@ def collect_pca_transform(func: Callable, suite: str = "visible") -> dict:
 def judge_pca_transform(data: dict, expected: dict) -> int:
     name = "pca_transform"
     cases = pca_transform_cases(expected["suite"])
-    outputs = _results(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
     for i, (case, *_) in enumerate(cases):
         target = expected["expected"]["outputs"][i]
         got = expect_returned_array(name, outputs[i], case=case)
@@ -538,7 +534,7 @@ def collect_build_autoencoder(func: Callable, suite: str = "visible") -> dict:
 def judge_build_autoencoder(data: dict, expected: dict) -> int:
     name = "build_autoencoder"
     cases = autoencoder_cases(expected["suite"])
-    outputs = _results(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
     for (case, code_dim), got, want in zip(cases, outputs, expected["expected"]["cases"]):
         reraise(got)
         if not isinstance(got, dict):

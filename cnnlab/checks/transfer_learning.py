@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import attempt, expect_array, expect_returned_array, fail, reraise, run_check
+from .core import attempt, expect_array, expect_returned_array, fail, reraise, run_check, per_case
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 TOLERANCE = {"rtol": 1e-3, "atol": 1e-4}  # float32 features, computed in batches
@@ -126,10 +126,6 @@ def _changed(before: list[np.ndarray], variables) -> float:
                      default=0.0))
 
 
-def _cases_list(name: str, got: Any, n: int) -> list:
-    if not isinstance(got, list) or len(got) != n:
-        fail(name, "every case", "the check did not get one result per case.", "run the check cell again, unchanged.")
-    return got
 
 
 def _entry(name: str, value: Any, case: str) -> dict:
@@ -205,7 +201,7 @@ def collect_build_transfer_model(func: Callable, suite: str = "visible") -> dict
 def judge_build_transfer_model(data: dict, expected: dict) -> int:
     name = "build_transfer_model"
     cases = transfer_cases(expected["suite"])
-    got_all = _cases_list(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    got_all = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
     want_all = expected["expected"]["cases"]
     for (case, _, k), got, want in zip(cases, got_all, want_all):
         got = _entry(name, got, case)
@@ -320,7 +316,7 @@ def collect_extract_features(func: Callable, suite: str = "visible") -> dict:
 def judge_extract_features(data: dict, expected: dict) -> int:
     name = "extract_features"
     _, cases = features_cases(expected["suite"])
-    got_all = _cases_list(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    got_all = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
     want_all = expected["expected"]["cases"]
     h, w, c = expected["expected"]["map_shape"]
     first = got_all[0].get("features") if isinstance(got_all[0], dict) else None
@@ -431,7 +427,7 @@ def collect_unfreeze_top(func: Callable, suite: str = "visible") -> dict:
 def judge_unfreeze_top(data: dict, expected: dict) -> int:
     name = "unfreeze_top"
     cases = unfreeze_cases(expected["suite"])
-    got_all = _cases_list(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    got_all = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
     for (case, _, n), got, want in zip(cases, got_all, expected["expected"]["cases"]):
         got = _entry(name, got, case)
         if got.get("base_trainable") is not True:
