@@ -32,6 +32,7 @@ BUDGET_SECONDS = 180.0
 BUDGET_ENV = "CNNLAB_CAPSTONE_BUDGET"
 MODEL_FILE = "capstone.keras"
 LOG_FILE = "capstone.json"
+NOTEBOOK = "11_capstone"  # the notebook these files are submitted with (``cnnlab grade collect`` files them there)
 
 
 def budget_seconds() -> float:

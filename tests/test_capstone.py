@@ -253,3 +253,29 @@ def test_solution_run_trains_within_the_budget(executed_notebook):
     assert probe["n_test"] < 1017  # the public half only
     print(f"\n{NB_ID}: {log['epochs']}/{log['epochs_planned']} epochs, {log['cpu_seconds']:.0f} CPU s, "
           f"{log['wall_seconds']:.0f} s wall, public accuracy {log['public_accuracy']:.1%}")
+
+
+def test_collect_files_the_model_and_log_with_the_notebook(tmp_path):
+    from cnnlab import release
+    from cnnlab.grade.collect import collect
+
+    course = tmp_path / "course"
+    release.build_course(nbtools.SOLUTIONS, course, [NB_ID])
+    src = tmp_path / "download"
+    (src / "alice").mkdir(parents=True)
+    (src / "bob").mkdir()
+    (src / "alice" / f"{NB_ID}.ipynb").write_bytes((nbtools.NOTEBOOKS / f"{NB_ID}.ipynb").read_bytes())
+    for student in ("alice", "bob"):
+        (src / student / rules.MODEL_FILE).write_bytes(b"model of " + student.encode())
+        (src / student / rules.LOG_FILE).write_text("{}")
+    report = collect(src, course)
+    assert report.imported == [f"alice/{NB_ID}"]
+    folder = course / "submitted" / "alice" / NB_ID
+    assert (folder / rules.MODEL_FILE).read_bytes() == b"model of alice" and (folder / rules.LOG_FILE).exists()
+    reasons = dict(report.unmatched)
+    assert "submitted without 11_capstone.ipynb" in reasons[f"bob/{rules.MODEL_FILE}"]
+    # a changed model with an unchanged notebook is not filed silently
+    (src / "alice" / rules.MODEL_FILE).write_bytes(b"another model")
+    again = collect(src, course)
+    assert "the earlier one stays" in dict(again.unmatched)[f"alice/{rules.MODEL_FILE}"]
+    assert (folder / rules.MODEL_FILE).read_bytes() == b"model of alice"
