@@ -34,7 +34,7 @@ class Entry:
     assignment: str
     exercise: str
     student: str
-    accuracy: float                  # on the held-out test images (the ranking)
+    accuracy: float | None           # on the held-out test images (the ranking); None: no measures
     public_accuracy: float | None
     params: int | None
     cpu_seconds: float | None        # as the student's training log says
@@ -61,9 +61,17 @@ def flags(report: dict) -> list[str]:
     return found
 
 
+# The judge stores a check's measures only when one of its cells passes: a model below every line has none.
+UNMEASURED = "no measures: scored below every line, or its files could not be scored (see its grade)"
+
+
 def entries(course: Course, assignments: list[str] | None = None) -> list[Entry]:
-    """Every report of every autograded notebook of the course (unranked)."""
-    found = []
+    """Every report of every autograded notebook of the course (unranked).
+
+    A student of an assignment that has reports, whose notebook has none, gets an entry without
+    accuracy (:data:`UNMEASURED`), listed after the ranked ones.
+    """
+    found, unmeasured = [], []
     for student, aid in course.submissions(assignments):
         for path in sorted(course.autograded(student, aid).glob("*.ipynb")):
             try:
@@ -71,6 +79,8 @@ def entries(course: Course, assignments: list[str] | None = None) -> list[Entry]
                 reports = {k: record.decode(v) for k, v in meta.get("reports", {}).items()}
             except (OSError, ValueError, TypeError, AttributeError):
                 continue  # an unreadable notebook has no place on the board; the report lists it elsewhere
+            if not reports:
+                unmeasured.append((aid, student))
             for exercise, report in reports.items():
                 acc = _number(report.get("accuracy")) if isinstance(report, dict) else None
                 if acc is None:
@@ -79,19 +89,24 @@ def entries(course: Course, assignments: list[str] | None = None) -> list[Entry]
                 found.append(Entry(aid, exercise, student, acc, _number(report.get("public_accuracy")),
                                    None if params is None else int(params), _number(report.get("cpu_seconds")),
                                    flags(report)))
+    for aid, student in unmeasured:
+        for exercise in sorted({e.exercise for e in found if e.assignment == aid}):
+            found.append(Entry(aid, exercise, student, None, None, None, None, [UNMEASURED]))
     return found
 
 
 def ranked(found: list[Entry]) -> list[Entry]:
-    """Per assignment and exercise, best held-out accuracy first (ties: less CPU time); ``rank`` set."""
+    """Per assignment and exercise, best held-out accuracy first (ties: less CPU time), ``rank`` set; then the
+    entries without measures (rank 0)."""
     out = []
     for key in sorted({(e.assignment, e.exercise) for e in found}):
-        board = sorted((e for e in found if (e.assignment, e.exercise) == key),
+        group = [e for e in found if (e.assignment, e.exercise) == key]
+        board = sorted((e for e in group if e.accuracy is not None),
                        key=lambda e: (-e.accuracy, e.cpu_seconds if e.cpu_seconds is not None else float("inf"),
                                       e.student))
         for i, e in enumerate(board, 1):
             e.rank = i
-        out += board
+        out += board + sorted((e for e in group if e.accuracy is None), key=lambda e: e.student)
     return out
 
 
@@ -105,8 +120,8 @@ def write(course: Course, out_dir: Path) -> dict[str, Path]:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
         for e in board:
-            writer.writerow({"assignment": e.assignment, "exercise": e.exercise, "rank": e.rank,
-                             "student_id": e.student, "accuracy": f"{e.accuracy:.4f}",
+            writer.writerow({"assignment": e.assignment, "exercise": e.exercise, "rank": e.rank or "",
+                             "student_id": e.student, "accuracy": "" if e.accuracy is None else f"{e.accuracy:.4f}",
                              "public_accuracy": "" if e.public_accuracy is None else f"{e.public_accuracy:.4f}",
                              "params": "" if e.params is None else e.params,
                              "cpu_seconds": "" if e.cpu_seconds is None else f"{e.cpu_seconds:.1f}",

@@ -162,7 +162,7 @@ def retrain(course_dir: Path, assignment: str, *, top: int = 5, db_url: str | No
     if top < 1:
         raise ValueError("--top must be at least 1")
     course = Course(course_dir, db_url)
-    board = leaderboard.ranked(leaderboard.entries(course, [assignment]))
+    board = [e for e in leaderboard.ranked(leaderboard.entries(course, [assignment])) if e.rank]
     if not board:
         raise ValueError(f"{assignment} has no leaderboard: no autograded notebook of it carries measures "
                          "(autograde it first; only open exercises such as the capstone have them)")
