@@ -6,7 +6,8 @@ the student install; the other commands need the instructor install.
 ``cnnlab release`` regenerates the student notebooks (and, with ``--course``,
 an nbgrader course folder). ``cnnlab grade <step>`` runs the instructor's
 grading steps on a course folder: ``release``, ``collect``, ``autograde``,
-``feedback``, ``report``, and the instructor reports ``similarity`` and ``lms``.
+``feedback``, ``report``, the instructor reports ``similarity`` and ``lms``, and ``retrain`` (re-train
+the capstone's top entries to check its budget).
 """
 
 from __future__ import annotations
@@ -96,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, help="output folder (default: <course>/reports)")
     rep.add_argument("--roster", type=Path, help="CSV mapping student ids to LMS ids/emails/names for the "
                                                  "Canvas and Moodle files (default: nbgrader's student table)")
+
+    ret = steps.add_parser("retrain", help="re-train the capstone's top leaderboard entries to check the budget")
+    ret.add_argument("assignment", help="the open assignment, e.g. 11_capstone")
+    _course_args(ret)
+    ret.add_argument("--top", type=int, default=5, help="how many of the best entries (default 5)")
+    ret.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900: training runs in full)")
+    ret.add_argument("--out", type=Path, help="output folder (default: <course>/reports)")
+    ret.add_argument("--no-sandbox", action="store_true", help="run kernels unsandboxed (only for trusted submissions)")
 
     sim = steps.add_parser("similarity", help="pairs of students whose answer cells are unusually similar")
     _course_args(sim)
@@ -214,6 +223,18 @@ def _grade(args) -> int:
         except RosterError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        return 0
+    if args.step == "retrain":
+        from .grade import retrain
+        from .grade.sandbox import SandboxUnavailable
+
+        try:
+            rows, path = retrain.retrain(args.course, args.assignment, top=args.top, db_url=args.db,
+                                         sandbox=not args.no_sandbox, cell_timeout=args.timeout, out_dir=args.out)
+        except (ValueError, SandboxUnavailable) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print("\n".join(retrain.summary(rows, path)))
         return 0
     if args.step == "similarity":
         from .grade import similarity

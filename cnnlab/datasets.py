@@ -521,3 +521,70 @@ def sample_image(name="chelsea") -> np.ndarray:
     import skimage.data
 
     return np.asarray(getattr(skimage.data, name)(), dtype=np.uint8)
+
+
+# --------------------------------------------------------------------------- the capstone's data
+
+# Notebook 11 (the capstone) trains on CIFAR-10's training images and is graded on test images it
+# never sees. The test set is split once, here, into a *public* half (the notebook's test data, for
+# the student's self-check) and a *held-out* half (the grader's). The split depends only on the
+# labels and this seed, so the student's kernel and the grader's process always agree on it.
+CAPSTONE_SPLIT_SEED = 11
+# As many images as the course's offline subset holds, so that an online student (official
+# CIFAR-10: 50,000 + 10,000) works with as much data as the class and the grader.
+CAPSTONE_N_TRAIN, CAPSTONE_N_TEST = 5170, 1017
+
+
+def capstone_split(y_test) -> tuple[np.ndarray, np.ndarray]:
+    """The public and held-out halves of a test set: ``(public, held_out)`` sorted index arrays.
+
+    Stratified: each class is shuffled with :data:`CAPSTONE_SPLIT_SEED` and its first half
+    (rounded up) is public. Every index is in exactly one half.
+
+    Args:
+        y_test: (n,) integer labels of the test images.
+    """
+    y = np.asarray(y_test)
+    if y.ndim != 1:
+        raise ValueError(f"y_test must be a 1-D array of labels, got shape {y.shape}")
+    rng = np.random.default_rng(CAPSTONE_SPLIT_SEED)
+    public, held_out = [], []
+    for c in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == c))
+        half = (len(members) + 1) // 2
+        public.append(members[:half])
+        held_out.append(members[half:])
+    join = (lambda parts: np.sort(np.concatenate(parts)).astype(np.int64) if parts else np.zeros(0, np.int64))
+    return join(public), join(held_out)
+
+
+def _capstone_full(data_dir=None) -> Dataset:
+    data = load_cifar10(data_dir=data_dir)
+    n_train, n_test = min(CAPSTONE_N_TRAIN, len(data.y_train)), min(CAPSTONE_N_TEST, len(data.y_test))
+    if (n_train, n_test) == (len(data.y_train), len(data.y_test)):
+        return data
+    return load_cifar10(n_train=n_train, n_test=n_test, seed=0, data_dir=data_dir)
+
+
+def load_capstone(data_dir=None) -> Dataset:
+    """The capstone's data: CIFAR-10's training images, and the *public* half of its test images.
+
+    The other half of the test images (:func:`capstone_held_out`) is the grader's: it
+    scores the trained model there. Offline (the course's subset) that is 5,170 training
+    images and 509 of the 1,017 test images; online, a stratified subset of the same size.
+
+    Returns:
+        A :class:`Dataset`: x_train (5170, 32, 32, 3) uint8, x_test (509, 32, 32, 3) uint8.
+    """
+    data = _capstone_full(data_dir)
+    public, held_out = capstone_split(data.y_test)
+    source = (f"{data.source} Test images: the public half, {len(public):,} of {len(data.y_test):,} "
+              f"(the other {len(held_out):,} are the grader's held-out images).")
+    return Dataset(data.x_train, data.y_train, data.x_test[public], data.y_test[public], data.class_names, source)
+
+
+def capstone_held_out(data_dir=None) -> tuple[np.ndarray, np.ndarray]:
+    """The grader's half of the capstone's test images: ``(x, y)``, (n, 32, 32, 3) uint8 and (n,) int64."""
+    data = _capstone_full(data_dir)
+    _, held_out = capstone_split(data.y_test)
+    return data.x_test[held_out], data.y_test[held_out]

@@ -26,6 +26,7 @@ import re
 
 import pytest
 
+import executed
 import nbtools
 from cnnlab.grade import grading
 
@@ -34,7 +35,9 @@ pytestmark = pytest.mark.nbgrader
 NOT_DONE = {"NotImplementedError", "NotDoneError"}
 
 
-def _grade(nb_id: str, tmp) -> dict[str, grading.NotebookResult]:
+def _grade(nb_id: str, tmp, files: list | None = None) -> dict[str, grading.NotebookResult]:
+    """``files``: what a student submits with the notebook (the capstone's trained model and log), made by
+    the solution's full-mode run; the solved and the wrong student submit them, the blank one does not."""
     released = nbtools.NOTEBOOKS / f"{nb_id}.ipynb"
     solution = nbtools.SOLUTIONS / f"{nb_id}.ipynb"
     wrong = {gid: versions[0]["source"] for gid, versions in nbtools.mutants(nb_id).items()}
@@ -43,15 +46,19 @@ def _grade(nb_id: str, tmp) -> dict[str, grading.NotebookResult]:
         "blank": released,
         "wrong": nbtools.filled_submission(released, solution, tmp / "wrong.ipynb", wrong),
     }
-    return grading.autograde_submissions(nbtools.SOLUTIONS, nb_id, submissions, tmp / "course",
+    extra = {"solved": files, "wrong": files} if files else None
+    return grading.autograde_submissions(nbtools.SOLUTIONS, nb_id, submissions, tmp / "course", files=extra,
                                          **{"Execute.timeout": 90})
 
 
 # One test per notebook, with a subtest per student: the three share one autograde run, and a test is
 # the unit that pytest-xdist hands to a worker (so `pytest -n 2` grades each notebook once).
 @pytest.mark.parametrize("nb_id", nbtools.solution_ids())
-def test_round_trip(nb_id, real_data, tmp_path, subtests):
-    results = _grade(nb_id, tmp_path)
+def test_round_trip(nb_id, real_data, tmp_path, subtests, request):
+    files = None
+    if nb_id in executed.WRITES_FILES:  # the notebook's full-mode run of this test run made them
+        files = request.getfixturevalue("executed_notebook")(nb_id).files(nb_id)
+    results = _grade(nb_id, tmp_path, files)
     with subtests.test("solved scores full marks, without stderr"):
         solved_scores_full_marks(nb_id, results["solved"])
     with subtests.test("blank scores 0 and fails only where students write"):

@@ -8,6 +8,10 @@ own ``zip_collect`` machinery (:class:`nbgrader.plugins.FileNameCollectorPlugin`
 ``named_regexp`` with ``student_id``, ``file_id`` and optionally ``timestamp``
 groups; the timestamp goes to ``timestamp.txt`` for nbgrader's late penalties).
 
+A few notebooks come with files the student submits next to them (:data:`COMPANIONS`: the
+capstone's trained model and log, ``<student>/capstone.keras``); they go into the same
+submission folder, with the notebook they belong to.
+
 Nothing is ever overwritten silently: a file identical to what was collected
 before is ``unchanged``; a different one is ``kept`` out (the earlier
 submission stays) unless ``replace=True``, which moves the earlier one to
@@ -41,6 +45,21 @@ def student_id_problem(student: str) -> str:
 
 MB = 1024 * 1024
 IGNORED = {"__MACOSX", ".DS_Store", ".ipynb_checkpoints", "Thumbs.db"}
+
+
+def _companions() -> dict[str, str]:
+    """file name → the notebook it is submitted with (the capstone's model and training log)."""
+    from cnnlab import capstone
+
+    return {capstone.MODEL_FILE: capstone.NOTEBOOK, capstone.LOG_FILE: capstone.NOTEBOOK}
+
+
+COMPANIONS = _companions()
+
+
+def _companion(name: str) -> str | None:
+    """The companion file name that ``name`` ends with (``alice_2_capstone.keras`` → ``capstone.keras``), or None."""
+    return next((c for c in COMPANIONS if PurePosixPath(name).name.endswith(c)), None)
 
 
 @dataclass
@@ -129,7 +148,8 @@ def _match(name: str, index: dict[str, str], collector) -> tuple[str, str, str |
         return "unsafe path (absolute or with '..'): not imported"
     if any(p in IGNORED or p.startswith(".") for p in parts):
         return "ignored (system or hidden file)"
-    if not name.endswith(".ipynb"):
+    companion = _companion(name)
+    if not name.endswith(".ipynb") and companion is None:
         return "not a notebook (.ipynb) file"
     if collector is not None:
         info = collector.collect(name)
@@ -142,6 +162,8 @@ def _match(name: str, index: dict[str, str], collector) -> tuple[str, str, str |
         student, nb_name, stamp = parts[-2], PurePosixPath(parts[-1]).stem, None
         if student in index.values() and len(parts) >= 3:  # <student>/<assignment>/<notebook>.ipynb
             student = parts[-3]
+    if companion is not None and not name.endswith(".ipynb"):
+        nb_name = COMPANIONS[companion]
     if nb_name not in index:
         return f"unknown notebook {nb_name}.ipynb (expected one of: {', '.join(sorted(index))})"
     problem = student_id_problem(student)
@@ -166,6 +188,7 @@ def collect(source: Path, course_dir: Path, *, regexp: str | None = None, replac
     report = CollectReport()
     max_bytes = max_mb * MB
     chosen: dict[tuple[str, str], list[tuple[_Entry, str | None]]] = {}
+    companions: dict[tuple[str, str], list[_Entry]] = {}
     for entry in _entries(Path(source), max_bytes):
         got = _match(entry.name, index, collector)
         if isinstance(got, str):  # every file that is not imported is listed, with why
@@ -179,6 +202,9 @@ def collect(source: Path, course_dir: Path, *, regexp: str | None = None, replac
                                                  "(ask the student to clear outputs and resubmit)"))
             continue
         student, nb_name, stamp = got
+        if not entry.name.endswith(".ipynb"):  # a file submitted with a notebook: filed after the notebooks
+            companions.setdefault((student, nb_name), []).append(entry)
+            continue
         chosen.setdefault((student, nb_name), []).append((entry, stamp))
 
     for (student, nb_name), candidates in sorted(chosen.items()):
@@ -203,7 +229,29 @@ def collect(source: Path, course_dir: Path, *, regexp: str | None = None, replac
         if problem:
             report.warnings.append((key, f"{entry.name}: {problem}; autograde will reject it"))
         _install(course_dir, student, aid, nb_name, data, stamp, replace, report, key)
+    for (student, nb_name), entries in sorted(companions.items()):
+        _install_companions(course_dir, student, index[nb_name], nb_name, entries, report)
     return report
+
+
+def _install_companions(course_dir: Path, student: str, aid: str, nb_name: str, entries: list[_Entry],
+                        report: CollectReport) -> None:
+    """File the companions of a notebook this import filed (new, replaced or unchanged); never anything else."""
+    key = f"{student}/{aid}"
+    folder = course_dir / "submitted" / student / aid
+    for entry in entries:
+        name = _companion(entry.name)
+        dest = folder / name
+        if key in report.imported or key in report.replaced or (
+                key in report.unchanged and (not dest.exists() or dest.read_bytes() == entry.read())):
+            tmp = folder / f".{name}.part"
+            tmp.write_bytes(entry.read())
+            os.replace(tmp, dest)
+        elif key in report.unchanged or any(k == key for k, _ in report.kept):
+            report.unmatched.append((entry.name, f"differs from the {name} collected before with {nb_name}.ipynb; "
+                                                 "the earlier one stays (use --replace with the notebook)"))
+        else:
+            report.unmatched.append((entry.name, f"submitted without {nb_name}.ipynb: not imported"))
 
 
 def _parse_time(stamp: str):

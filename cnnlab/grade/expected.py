@@ -69,7 +69,7 @@ def generate(solution: Path, solutions: Path = SOLUTIONS) -> tuple[str, dict]:
         if not is_test_cell(cell):
             continue
         for call in judged_calls(cell.source, module):
-            if call.suite != "visible":
+            if call.suite != "visible" or _scores_files(module, call):
                 continue
             entry = {"expected": refs.collect(call), "mistakes": {}}
             collect = getattr(module, f"collect_{call.exercise}")
@@ -90,7 +90,7 @@ def write(solution: Path, solutions: Path = SOLUTIONS) -> Path:
 
 
 def judged_notebooks(solutions: Path = SOLUTIONS) -> list[Path]:
-    """The solution notebooks with at least one judged check call."""
+    """The solution notebooks with at least one judged check call that compares with stored values."""
     found = []
     for path in sorted(Path(solutions).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -98,9 +98,15 @@ def judged_notebooks(solutions: Path = SOLUTIONS) -> list[Path]:
         if name is None:
             continue
         module = importlib.import_module(name)
-        if any(judged_calls(c.source, module) for c in nb.cells if is_test_cell(c)):
+        if any(not _scores_files(module, call) for c in nb.cells if is_test_cell(c)
+               for call in judged_calls(c.source, module)):
             found.append(path)
     return found
+
+
+def _scores_files(module, call) -> bool:
+    """A check that scores a submitted file (``evaluate_<exercise>``, the capstone) has no stored values."""
+    return hasattr(module, f"evaluate_{call.exercise}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -103,10 +103,12 @@ def notebook_functions(path: Path, names, namespace: dict) -> None:
 
 
 def autograde_submissions(solutions_dir: Path, assignment_id: str, submissions: dict[str, Path],
-                          course_dir: Path, **config) -> dict[str, NotebookResult]:
+                          course_dir: Path, files: dict[str, list[Path]] | None = None,
+                          **config) -> dict[str, NotebookResult]:
     """Release ``assignment_id``, autograde each student's notebook, return the results.
 
-    ``submissions`` maps a student id to the path of that student's notebook.
+    ``submissions`` maps a student id to the path of that student's notebook; ``files``, a student id
+    to other files submitted with it (the capstone's trained model and log), put next to the notebook.
     ``config`` items go to nbgrader (e.g. ``{"Execute.timeout": 60}``); by
     default nbgrader's own 30 s per cell applies, as in a plain installation. The test
     cells' verdicts are decided in this process (:class:`~cnnlab.grade.judge.JudgeCells`).
@@ -128,6 +130,8 @@ def autograde_submissions(solutions_dir: Path, assignment_id: str, submissions: 
             shutil.rmtree(dest)
         dest.mkdir(parents=True)
         shutil.copyfile(path, dest / f"{assignment_id}.ipynb")
+        for extra in (files or {}).get(student, []):
+            shutil.copyfile(extra, dest / Path(extra).name)
         nbgrader_api.run(f"autograde {assignment_id} for {student}", api.autograde,
                          assignment_id, student, force=True)
     results = {}

@@ -23,7 +23,8 @@
 * ``report.png`` -- the distribution of scores per assignment and the
   exercises students fail most;
 * ``canvas_grades.csv``, ``moodle_grades.csv`` -- the totals per student and
-  notebook in Canvas's and Moodle's grade-import formats (:mod:`cnnlab.grade.lms`).
+  notebook in Canvas's and Moodle's grade-import formats (:mod:`cnnlab.grade.lms`);
+* ``leaderboard.csv`` -- the capstone's class ranking by held-out accuracy (:mod:`cnnlab.grade.leaderboard`).
 """
 
 from __future__ import annotations
@@ -177,6 +178,9 @@ def write_report(course_dir: Path, out_dir: Path | None = None, db_url: str | No
     from . import lms
 
     paths.update(lms.write_lms_files(course_dir, out_dir, url, roster).paths)
+    from . import leaderboard  # the capstone's class leaderboard, where notebooks carry its measures
+
+    paths.update(leaderboard.write(course, out_dir))
     return paths
 
 
