@@ -213,20 +213,19 @@ def test_leaderboard_and_retraining_of_a_graded_class(real_data, executed_notebo
     out.mkdir()
     paths = leaderboard.write(Course(course), out)
     rows = list(csv.DictReader(open(paths[leaderboard.FILE])))
-    # bob's model passed no line, so the judge stored no measures for him: listed after the ranked ones
-    assert [(r["rank"], r["student_id"]) for r in rows] == [("1", "ada"), ("", "bob")]
-    assert float(rows[0]["accuracy"]) > 0.55 and rows[1]["accuracy"] == ""
-    assert rows[1]["flags"] == leaderboard.UNMEASURED
+    # bob's model passed no line, but the grader measured it all the same: ranked below ada
+    assert [(r["rank"], r["student_id"]) for r in rows] == [("1", "ada"), ("2", "bob")]
+    assert float(rows[0]["accuracy"]) > 0.55 > float(rows[1]["accuracy"])
     logged = json.loads(best.files(NB_ID)[1].read_text())
     assert float(rows[0]["cpu_seconds"]) == pytest.approx(logged["cpu_seconds"], abs=0.1)
     assert int(rows[0]["params"]) == logged["params"]
     assert rows[0]["flags"] == ""
 
     # Re-train the top entry in the sandbox with a budget of 3 CPU seconds: ada's submitted model had about
-    # 150, so her re-trained one falls short, and the report says so (bob, unranked, is not re-trained).
+    # 150, so her re-trained one falls short, and the report says so (--top 1: bob is not re-trained).
     require_sandbox()
     monkeypatch.setenv(rules.BUDGET_ENV, "3")
-    assert cli.main(["grade", "retrain", NB_ID, "--course", str(course), "--top", "2", "--out", str(out)]) == 0
+    assert cli.main(["grade", "retrain", NB_ID, "--course", str(course), "--top", "1", "--out", str(out)]) == 0
     again = list(csv.DictReader(open(out / "retrain.csv")))
     assert [r["student_id"] for r in again] == ["ada"]
     ada = again[0]

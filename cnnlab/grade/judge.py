@@ -163,6 +163,8 @@ class Judge:
             elif out.get("output_type") != "execute_result":
                 kept.append(out)
         cell.outputs = kept
+        for call in calls:
+            self._report(nb, call)
         if any(o.get("output_type") == "error" or (o.get("output_type") == "stream" and o.get("name") == "stderr")
                for o in kept):
             return  # the cell failed in the kernel already: nbgrader scores it 0
@@ -178,6 +180,16 @@ class Judge:
             else:
                 cell.outputs.append(_error_output(message))
                 return
+
+    def _report(self, nb, call: Call) -> None:
+        """Keep the measures a check's evaluation reports (the capstone's accuracy), pass or fail, for the
+        course's report (e.g. the leaderboard): ``metadata.cnnlab.reports[exercise]``."""
+        if not hasattr(self.module, f"evaluate_{call.exercise}"):
+            return
+        expected = self.references.expected(call, self.folder)
+        report = expected["expected"].get("report") if isinstance(expected.get("expected"), dict) else None
+        if isinstance(report, dict):
+            nb.metadata.setdefault("cnnlab", {}).setdefault("reports", {})[call.exercise] = record.encode(report)
 
     def _verdict(self, nb, index: int, call: Call, found: list[dict]) -> str:
         """"✔ ..." for a pass, else the message of the failure."""
@@ -205,9 +217,6 @@ class Judge:
         except Exception as exc:  # data the check cannot read: a failure, never a pass
             return (f"{call.exercise}: the grader could not read your function's results for {cases} "
                     f"({type(exc).__name__}: {exc}).")
-        report = expected.get("expected", {}).get("report") if isinstance(expected.get("expected"), dict) else None
-        if isinstance(report, dict):  # measures for the course's report (e.g. the capstone's leaderboard)
-            nb.metadata.setdefault("cnnlab", {}).setdefault("reports", {})[call.exercise] = record.encode(report)
         what = "the hidden cases passed" if call.suite == "hidden" else f"all {n} checks passed"
         return f"✔ {call.exercise}: {what}."
 
