@@ -25,7 +25,7 @@ import ast
 from dataclasses import dataclass
 
 # What the notebooks legitimately import from the student package (besides their checks module).
-ALLOWED_CNNLAB = {"datasets", "viz", "training", "backbones", "runtime", "playground"}
+ALLOWED_CNNLAB = {"datasets", "viz", "training", "backbones", "runtime", "playground", "capstone", "questions"}
 CHECKS = "cnnlab.checks"
 ATTR_FUNCS = {"getattr", "setattr", "delattr"}
 
