@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from .course import Course
 from .executors import DaskCluster, Executor, LocalPool
-from .worker import Job, Limits, precheck, quiet_warnings, read_folder
+from .worker import Job, Limits, cleanup, precheck, prepare, quiet_warnings, read_folder
 from .writer import Outcome, Writer, ensure_assignments
 
 __all__ = ["Limits", "Outcome", "autograde"]
@@ -79,8 +80,12 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         return outcomes
 
     kernels = course.kernel_names(sorted(sources))
-    if limits.sandbox:
-        for warning in _self_test(executor, kernels, todo[0][0]):
+    with ThreadPoolExecutor(1) as side:  # the self-test's sandboxed interpreter runs while this process prepares
+        test = side.submit(_self_test, executor, kernels, todo[0][0]) if limits.sandbox else None
+        if isinstance(executor, LocalPool):  # its workers, forked from here, share the templates
+            for aid, source in sources.items():
+                prepare(aid, source)
+        for warning in test.result() if test else []:
             print(f"warning: {warning}", file=sys.stderr)
 
     fingerprints = {job.key: fp for job, fp in todo}
@@ -97,6 +102,7 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         bar.close()
         if isinstance(executor, DaskCluster) and scheduler:
             executor.close()
+        cleanup()  # the templates prepared here for the pool's workers
     return outcomes
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from typing import Iterator, Protocol
 
 from .worker import Job, Result, grade, quiet_warnings
@@ -27,8 +28,28 @@ def _failed(job: Job, why: str) -> Result:
 
 
 def _init_local_worker() -> None:
+    from multiprocessing.util import Finalize
+
+    from . import warm, worker
+
     quiet_warnings()
-    import nbgrader.apps  # noqa: F401  (pay the slow import once per worker)
+    import nbgrader.apps  # noqa: F401  (inherited from the parent: already imported)
+    # Forked from the parent: its sandbox slot and warm kernel (if it ever had them) are not ours.
+    worker._SLOT = worker._SLOT_LOCK = None
+    warm._WARM = None
+    Finalize(None, warm.discard, exitpriority=10)  # a warm kernel left when the pool shuts down
+
+
+def _fork_context():
+    """Fork: the workers inherit this process's imports (nbgrader, nbformat: seconds each) and
+    the assignments' private templates (see :func:`cnnlab.grade.worker.prepare`)."""
+    import warnings
+
+    from loky.backend.context import get_context
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # loky's general advice against fork
+        return get_context("fork")
 
 
 class LocalPool:
@@ -36,7 +57,9 @@ class LocalPool:
 
     A job running past the notebook's time limit plus a margin, or whose worker dies,
     stops the pool; the jobs in flight are resubmitted to a fresh one (the culprit counts
-    an attempt, the others do not).
+    an attempt, the others do not). Workers are forked from this process (they start in
+    milliseconds, with its imports), and each is told when another submission of the same
+    assignment will follow, so that it starts that kernel early (:mod:`cnnlab.grade.warm`).
     """
 
     def __init__(self, jobs: int = 2, margin_s: int = 120):
@@ -52,14 +75,18 @@ class LocalPool:
         queue = list(jobs)
         attempts: dict[str, int] = {}
         while queue:
-            pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker)
+            pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker,
+                                       context=_fork_context())
             running: dict = {}
             broken = False
             try:
                 while (queue or running) and not broken:
                     while queue and len(running) < self.jobs:
                         job = queue.pop(0)
-                        running[pool.submit(grade, job)] = (job, time.monotonic())
+                        # Every worker will get another job of this assignment: warm its kernel now.
+                        follows = len(queue) >= self.jobs and all(j.assignment == job.assignment
+                                                                  for j in queue[:self.jobs])
+                        running[pool.submit(grade, replace(job, warm_next=follows))] = (job, time.monotonic())
                     done, _ = wait(running, timeout=2, return_when=FIRST_COMPLETED)
                     for fut in done:
                         job, _ = running.pop(fut)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import nbgrader_api
+from . import nbgrader_api, warm
 
 MB = 1024 * 1024
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -55,6 +55,7 @@ class Job:
     files: dict[str, bytes]         # the student's submitted files: relative path → content
     limits: Limits = field(default_factory=Limits)
     forbidden: list[str] = field(default_factory=list)  # folders the sandbox must never show (the course)
+    warm_next: bool = False         # another submission of this assignment follows on this worker
 
     @property
     def key(self) -> str:
@@ -160,10 +161,26 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
+def prepare(assignment: str, source: dict[str, bytes]) -> None:
+    """Build the assignment's private template now (a process pool's workers forked later share it)."""
+    _template(assignment, source)
+
+
+def cleanup() -> None:
+    """Remove this process's private grading folder (templates, submissions' copies)."""
+    global _ROOT
+    warm.discard()
+    if _ROOT is not None:
+        shutil.rmtree(_ROOT, ignore_errors=True)
+    _ROOT = None
+    _TEMPLATES.clear()
+
+
 def _template(assignment: str, source: dict[str, bytes]) -> Path:
     """A private course with only ``source/<assignment>/`` and a gradebook of only that assignment.
 
-    Built once per process and version of the source (nbgrader's generate_assignment takes seconds).
+    Built once per process and version of the source (nbgrader's generate_assignment takes
+    seconds), and only read afterwards (each submission copies it).
     """
     digest = hashlib.sha256(assignment.encode() + b"\0" + b"".join(
         k.encode() + b"\0" + v + b"\1" for k, v in sorted(source.items()))).hexdigest()[:16]
@@ -189,13 +206,17 @@ def grade(job: Job) -> Result:
     threads = job.limits.threads or 1
     for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
         os.environ[name] = str(threads)
+    config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
+    kernel = _warm_kernel(job, config) if job.limits.sandbox else None
+    if kernel:  # the kernel starts (and imports) while nbgrader prepares the notebook
+        warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, job.files),
+                    warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
     template = _template(job.assignment, job.source)
     priv = Path(tempfile.mkdtemp(prefix="sub-", dir=_workroot()))
     try:
         shutil.copytree(template / "source", priv / "source", symlinks=False)
         shutil.copy2(template / "gradebook.db", priv / "gradebook.db")
         _write(priv / "submitted" / job.student / job.assignment, job.files)
-        config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
         api = nbgrader_api.make_api(priv, **config)
         done = api.autograde(job.assignment, job.student, force=True, create=True)
         if not done.get("success"):
@@ -212,8 +233,27 @@ def grade(job: Job) -> Result:
                 result.peak_memory_mb = max(result.peak_memory_mb or 0.0, meta["peak_memory_mb"])
         return result
     finally:
+        warm.discard()  # a kernel nbgrader did not take (a failed step), and the files of the one it did
+        if kernel and job.warm_next:  # the next submission's kernel starts while the parent merges this one
+            warm.start(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, {}),
+                       warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
         result.seconds = time.monotonic() - start
         shutil.rmtree(priv, ignore_errors=True)
+
+
+def _warm_kernel(job: Job, config: dict) -> str | None:
+    """The kernel name a warm kernel for this job would have (None: do not warm one).
+
+    Only for an assignment of one notebook, whose kernel spec nbgrader restores from the source.
+    """
+    notebooks = [name for name in job.source if name.endswith(".ipynb") and "/" not in name]
+    if notebooks != [f"{job.assignment}.ipynb"]:
+        return None
+    try:
+        spec = nbformat.reads(job.source[notebooks[0]].decode("utf-8"), as_version=4).metadata.get("kernelspec", {})
+    except Exception:  # nbgrader reports a broken source itself
+        return None
+    return spec.get("name") or None
 
 
 def self_test(kernel_names: list[str], limits: Limits, forbidden: list[str]) -> str:
