@@ -6,7 +6,8 @@ version from tests/mutants/ -- and blank, in turn), lays out two identical
 nbgrader course folders, then grades one with nbgrader's own CLI
 (`nbgrader autograde <assignment>`, all students, one after another) and the
 other with `cnnlab grade autograde -j JOBS` (and, with --scheduler, through a local Dask
-scheduler with 1 and 2 workers). Prints, per notebook, the seconds of each and the ratio
+scheduler with 1 and 2 workers), notebook by notebook, each cnnlab run right after plain
+nbgrader's. Prints, per notebook, the seconds of each and the ratio
 to plain nbgrader, and asserts that every submission got the same score in every run.
 
     CNNLAB_DATA=/work/shared/data python bench/autograde.py               # all notebooks, >= 40 submissions
@@ -125,28 +126,33 @@ def main() -> int:
         per_nb = {aid: sum(1 for _, a in subs if a == aid) for aid in ids}
         print(f"class: {len(subs)} submissions over {', '.join(ids)}")
 
-        t_plain = {}
-        for aid in ids:
-            t0 = time.perf_counter()
-            subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
-                            f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
-                            "--log-level=ERROR"], cwd=plain, env=env, check=False,
-                           stdout=subprocess.DEVNULL)
-            t_plain[aid] = time.perf_counter() - t0
-
-        timings = {}
-        for name, (folder, how) in runs.items():
-            if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
-                address, procs = _dask_cluster(bindir, env, how, max(1, 2 // how))
-                try:
-                    timings[name] = _grade_cnnlab(bindir, env, folder, ids,
-                                                  ["--scheduler", address, "--threads", str(max(1, 2 // how))])
-                finally:
-                    for proc in procs:
-                        proc.terminate()
-                        proc.wait()
-            else:
-                timings[name] = _grade_cnnlab(bindir, env, folder, ids, how)
+        # Notebook by notebook, plain nbgrader and then each cnnlab run right after it, so that a
+        # change in the machine's load hits both sides of a ratio alike.
+        clusters = {}
+        t_plain: dict[str, float] = {}
+        timings: dict[str, dict[str, float]] = {name: {} for name in runs}
+        try:
+            for name, (_, how) in runs.items():
+                if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
+                    clusters[name] = _dask_cluster(bindir, env, how, max(1, 2 // how))
+            for aid in ids:
+                t0 = time.perf_counter()
+                subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
+                                f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
+                                "--log-level=ERROR"], cwd=plain, env=env, check=False,
+                               stdout=subprocess.DEVNULL)
+                t_plain[aid] = time.perf_counter() - t0
+                for name, (folder, how) in runs.items():
+                    if isinstance(how, int):
+                        extra = ["--scheduler", clusters[name][0], "--threads", str(max(1, 2 // how))]
+                    else:
+                        extra = how
+                    timings[name].update(_grade_cnnlab(bindir, env, folder, [aid], extra))
+        finally:
+            for _, procs in clusters.values():
+                for proc in procs:
+                    proc.terminate()
+                    proc.wait()
 
         print(f"load average after: {os.getloadavg()}")
         names = list(runs)

@@ -145,10 +145,24 @@ def slot() -> int:
     return _SLOT
 
 
+SHM = "/dev/shm"
+SHM_FREE_MB = 1024
+
+
+def _scratch() -> str | None:
+    """Memory-backed scratch space if the host has plenty (the private gradebook commits many
+    times per submission: on a disk each commit waits for it), else None (the temp folder)."""
+    try:
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    return SHM if os.access(SHM, os.W_OK) and st.f_bavail * st.f_frsize >= SHM_FREE_MB * MB else None
+
+
 def _workroot() -> Path:
     global _ROOT
     if _ROOT is None or not _ROOT.is_dir():
-        _ROOT = Path(tempfile.mkdtemp(prefix="cnnlab-grading-"))
+        _ROOT = Path(tempfile.mkdtemp(prefix="cnnlab-grading-", dir=_scratch()))
     return _ROOT
 
 
