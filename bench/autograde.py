@@ -13,6 +13,7 @@ to plain nbgrader, and asserts that every submission got the same score in every
     CNNLAB_DATA=/work/shared/data python bench/autograde.py               # all notebooks, >= 40 submissions
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --notebooks 01_knn --submissions 40
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --scheduler   # also via Dask, 1 and 2 workers
+    CNNLAB_DATA=/work/shared/data python bench/autograde.py --cell-timeout 120   # a loaded machine
 
 Run it on an otherwise idle machine: the ratio depends on free cores (note `uptime`).
 """
@@ -103,6 +104,9 @@ def main() -> int:
     parser.add_argument("--notebooks", nargs="*", help="assignments (default: every notebook in solutions/)")
     parser.add_argument("--submissions", type=int, default=40, help="class size (default 40)")
     parser.add_argument("--jobs", type=int, default=2, help="cnnlab workers (default 2, one per core)")
+    parser.add_argument("--cell-timeout", type=int, default=30,
+                        help="seconds per cell, on both sides (default 30, nbgrader's; raise it on a loaded machine, "
+                             "where importing TensorFlow in a notebook's first cell can take longer)")
     parser.add_argument("--scheduler", action="store_true",
                         help="also grade through a local Dask scheduler with 1 and 2 workers")
     args = parser.parse_args()
@@ -139,7 +143,8 @@ def main() -> int:
                 t0 = time.perf_counter()
                 subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
                                 f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
-                                "--log-level=ERROR"], cwd=plain, env=env, check=False,
+                                f"--Execute.timeout={args.cell_timeout}", "--log-level=ERROR"],
+                               cwd=plain, env=env, check=False,
                                stdout=subprocess.DEVNULL)
                 t_plain[aid] = time.perf_counter() - t0
                 for name, (folder, how) in runs.items():
@@ -147,7 +152,8 @@ def main() -> int:
                         extra = ["--scheduler", clusters[name][0], "--threads", str(max(1, 2 // how))]
                     else:
                         extra = how
-                    timings[name].update(_grade_cnnlab(bindir, env, folder, [aid], extra))
+                    timings[name].update(_grade_cnnlab(bindir, env, folder, [aid],
+                                                       [*extra, "--timeout", str(args.cell_timeout)]))
         finally:
             for _, procs in clusters.values():
                 for proc in procs:

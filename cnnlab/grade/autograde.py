@@ -90,8 +90,9 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
 
     fingerprints = {job.key: fp for job, fp in todo}
     bar = tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress)
+    results = executor.run([job for job, _ in todo])
     try:
-        for job, result in executor.run([job for job, _ in todo]):
+        for job, result in results:
             outcome = writer.merge(result, fingerprints[job.key])
             if outcome is None:  # delivered twice (a retried task): merged once already
                 continue
@@ -100,6 +101,7 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
             bar.update(1)
     finally:
         bar.close()
+        getattr(results, "close", lambda: None)()  # stop the executor's workers before removing their templates
         if isinstance(executor, DaskCluster) and scheduler:
             executor.close()
         cleanup()  # the templates prepared here for the pool's workers

@@ -221,7 +221,7 @@ def grade(job: Job) -> Result:
     for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
         os.environ[name] = str(threads)
     config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
-    kernel = _warm_kernel(job, config) if job.limits.sandbox else None
+    kernel = _warm_kernel(job) if job.limits.sandbox else None
     if kernel:  # the kernel starts (and imports) while nbgrader prepares the notebook
         warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, job.files),
                     warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
@@ -255,7 +255,7 @@ def grade(job: Job) -> Result:
         shutil.rmtree(priv, ignore_errors=True)
 
 
-def _warm_kernel(job: Job, config: dict) -> str | None:
+def _warm_kernel(job: Job) -> str | None:
     """The kernel name a warm kernel for this job would have (None: do not warm one).
 
     Only for an assignment of one notebook, whose kernel spec nbgrader restores from the source.
