@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
 from .course import Course
 from .executors import DaskCluster, Executor, LocalPool
-from .worker import Job, Limits, cleanup, precheck, prepare, quiet_warnings, read_folder
+from .worker import Job, Limits, precheck, quiet_warnings, read_folder
 from .writer import Outcome, Writer, ensure_assignments
 
 __all__ = ["Limits", "Outcome", "autograde"]
@@ -80,12 +79,16 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         return outcomes
 
     kernels = course.kernel_names(sorted(sources))
-    with ThreadPoolExecutor(1) as side:  # the self-test's sandboxed interpreter runs while this process prepares
-        test = side.submit(_self_test, executor, kernels, todo[0][0]) if limits.sandbox else None
-        if isinstance(executor, LocalPool):  # its workers, forked from here, share the templates
-            for aid, source in sources.items():
-                prepare(aid, source)
-        for warning in test.result() if test else []:
+    if isinstance(executor, LocalPool):  # workers prepare the first assignment while the self-test runs
+        executor.warm_up(todo[0][0])
+    if limits.sandbox:
+        try:
+            found = _self_test(executor, kernels, todo[0][0])
+        except BaseException:
+            if isinstance(executor, LocalPool):
+                executor.close()
+            raise
+        for warning in found:
             print(f"warning: {warning}", file=sys.stderr)
 
     fingerprints = {job.key: fp for job, fp in todo}
@@ -101,10 +104,9 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
             bar.update(1)
     finally:
         bar.close()
-        getattr(results, "close", lambda: None)()  # stop the executor's workers before removing their templates
+        getattr(results, "close", lambda: None)()  # stop the executor's workers
         if isinstance(executor, DaskCluster) and scheduler:
             executor.close()
-        cleanup()  # the templates prepared here for the pool's workers
     return outcomes
 
 

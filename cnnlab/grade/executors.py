@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from typing import Iterator, Protocol
 
-from .worker import Job, Result, grade, quiet_warnings
+from .worker import Job, Result, grade, quiet_warnings, warm_up
 
 CRASHED = "the grading process died twice on this submission (out of memory?)"
 
@@ -34,15 +34,15 @@ def _init_local_worker() -> None:
 
     quiet_warnings()
     import nbgrader.apps  # noqa: F401  (inherited from the parent: already imported)
-    # Forked from the parent: its sandbox slot and warm kernel (if it ever had them) are not ours.
-    worker._SLOT = worker._SLOT_LOCK = None
+    # Forked from the parent: its sandbox slot, scratch folder and warm kernel (if it had them) are not ours.
+    worker._SLOT = worker._SLOT_LOCK = worker._ROOT = None
+    worker._TEMPLATES.clear()
     warm._WARM = None
-    Finalize(None, warm.discard, exitpriority=10)  # a warm kernel left when the pool shuts down
+    Finalize(None, worker.cleanup, exitpriority=10)  # a warm kernel and the scratch folder, when the pool stops
 
 
 def _fork_context():
-    """Fork: the workers inherit this process's imports (nbgrader, nbformat: seconds each) and
-    the assignments' private templates (see :func:`cnnlab.grade.worker.prepare`)."""
+    """Fork: the workers inherit this process's imports (nbgrader, nbformat: seconds each)."""
     import warnings
 
     from loky.backend.context import get_context
@@ -65,18 +65,35 @@ class LocalPool:
     def __init__(self, jobs: int = 2, margin_s: int = 120):
         self.jobs = max(1, jobs)
         self.margin_s = margin_s
+        self._pool = None
+
+    def _new_pool(self):
+        from loky import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker, context=_fork_context())
+
+    def warm_up(self, job: Job) -> None:
+        """Start the workers now, each preparing ``job``'s assignment and starting a kernel for it
+        while this process does other work (the sandbox's self-test). No job runs before :meth:`run`."""
+        self._pool = self._new_pool()
+        for _ in range(self.jobs):  # one each, as a rule: an idle worker takes the next call
+            self._pool.submit(warm_up, job)
+
+    def close(self) -> None:
+        """Stop workers started by :meth:`warm_up` that no :meth:`run` used (their warm kernels too)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, Result]]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        from loky import ProcessPoolExecutor
         from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
         queue = list(jobs)
         attempts: dict[str, int] = {}
         while queue:
-            pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker,
-                                       context=_fork_context())
+            pool, self._pool = self._pool or self._new_pool(), None
             running: dict = {}
             broken = False
             try:

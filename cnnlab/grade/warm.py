@@ -91,13 +91,20 @@ STARTED = {"warm": 0, "taken": 0}   # counts, for tests and the benchmark's repo
 
 
 def _key(km_config, kernel_name: str, files_key: tuple) -> tuple:
-    return (kernel_name, repr(sorted(dict(km_config).items())), files_key)
+    from .sandbox import ENV_PASS, ENV_PASS_PREFIXES
+
+    # The sandbox passes these variables (thread counts, NBGRADER_EXECUTION...) from this process.
+    env = sorted((k, v) for k, v in os.environ.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIXES))
+    return (kernel_name, repr(sorted(dict(km_config).items())), files_key, tuple(env))
 
 
 def expected_key(config, kernel_name: str, files: dict[str, bytes]) -> tuple:
     """The key of a kernel started with these settings and home files (see :func:`ensure`)."""
-    return _key(config.SandboxKernelManager, kernel_name,
-                tuple((name, hashlib.sha256(files[name]).hexdigest()) for name in sorted(files)))
+    from nbgrader.utils import setenv
+
+    with setenv(NBGRADER_EXECUTION="autograde"):
+        return _key(config.SandboxKernelManager, kernel_name,
+                    tuple((name, hashlib.sha256(files[name]).hexdigest()) for name in sorted(files)))
 
 
 def ensure(config, kernel_name: str, files: dict[str, bytes], preload: str, root: Path) -> None:
@@ -125,14 +132,15 @@ def start(config, kernel_name: str, files: dict[str, bytes], preload: str, root:
         Path(stage, name).write_bytes(data)
     km = SandboxKernelManager(config=config, kernel_name=kernel_name)
     args = [HIST, f"--IPKernelApp.exec_lines={preload}"] if km.ipykernel else []
-    try:
-        # nbgrader sets NBGRADER_EXECUTION while it executes; the kernel's environment is fixed at start.
-        with setenv(NBGRADER_EXECUTION="autograde"):
+    # nbgrader sets NBGRADER_EXECUTION while it executes; the kernel's environment is fixed at start.
+    with setenv(NBGRADER_EXECUTION="autograde"):
+        try:
             run_sync(km.start_kernel)(extra_arguments=args, cwd=stage)
-    except Exception:
-        shutil.rmtree(stage, ignore_errors=True)
-        return  # the execute step starts its own kernel, and reports what fails
-    _WARM = _Warm(km, _key(config.SandboxKernelManager, kernel_name, _files_key(kernel_files(stage))), preload, stage)
+        except Exception:
+            shutil.rmtree(stage, ignore_errors=True)
+            return  # the execute step starts its own kernel, and reports what fails
+        key = _key(config.SandboxKernelManager, kernel_name, _files_key(kernel_files(stage)))
+    _WARM = _Warm(km, key, preload, stage)
     STARTED["warm"] += 1
 
 

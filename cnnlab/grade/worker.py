@@ -175,13 +175,8 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def prepare(assignment: str, source: dict[str, bytes]) -> None:
-    """Build the assignment's private template now (a process pool's workers forked later share it)."""
-    _template(assignment, source)
-
-
 def cleanup() -> None:
-    """Remove this process's private grading folder (templates, submissions' copies)."""
+    """Stop this process's warm kernel and remove its private grading folder (at a worker's exit)."""
     global _ROOT
     warm.discard()
     if _ROOT is not None:
@@ -212,16 +207,10 @@ def _template(assignment: str, source: dict[str, bytes]) -> Path:
 
 def grade(job: Job) -> Result:
     """Grade one submission (see the module doc); never raises for a bad submission."""
-    from .steps import worker_config
-
     quiet_warnings()
     start = time.monotonic()
     result = Result(job.student, job.assignment)
-    threads = job.limits.threads or 1
-    for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
-        os.environ[name] = str(threads)
-    config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
-    kernel = _warm_kernel(job) if job.limits.sandbox else None
+    config, kernel = _setup(job)
     if kernel:  # the kernel starts (and imports) while nbgrader prepares the notebook
         warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, job.files),
                     warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
@@ -253,6 +242,29 @@ def grade(job: Job) -> Result:
                        warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
         result.seconds = time.monotonic() - start
         shutil.rmtree(priv, ignore_errors=True)
+
+
+def warm_up(job: Job) -> None:
+    """Get this process ready for submissions of ``job``'s assignment before one arrives: its
+    private template, and a warm kernel (for a submission of notebooks only). Never raises."""
+    try:
+        config, kernel = _setup(job)
+        if kernel:
+            warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, {}),
+                        warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
+        _template(job.assignment, job.source)
+    except Exception:  # the first job does it all again, and reports what fails
+        pass
+
+
+def _setup(job: Job) -> tuple[dict, str | None]:
+    """This process's nbgrader config for ``job``, and the kernel to warm for it (None: none)."""
+    from .steps import worker_config
+
+    for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
+        os.environ[name] = str(job.limits.threads or 1)
+    config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
+    return config, _warm_kernel(job) if job.limits.sandbox else None
 
 
 def _warm_kernel(job: Job) -> str | None:
