@@ -130,6 +130,7 @@ def slot() -> int:
         from .sandbox import sweep_leftovers
 
         sweep_leftovers()  # what killed grading processes on this host left behind
+        sweep_scratch()
         SLOT_DIR.mkdir(mode=0o700, exist_ok=True)
         for n in range(4096):
             f = open(SLOT_DIR / f"{n}.lock", "a")
@@ -159,10 +160,26 @@ def _scratch() -> str | None:
     return SHM if os.access(SHM, os.W_OK) and st.f_bavail * st.f_frsize >= SHM_FREE_MB * MB else None
 
 
+SCRATCH_PREFIX = "cnnlab-grading-"
+
+
+def sweep_scratch() -> None:
+    """Remove the private grading folders of grading processes that were killed (a pool worker
+    past its time limit, a lost Dask worker): they could not remove them (in memory, on /dev/shm)."""
+    from .cgroups import _alive
+
+    for base in {SHM, tempfile.gettempdir()}:
+        for folder in Path(base).glob(f"{SCRATCH_PREFIX}*-*"):
+            pid = folder.name[len(SCRATCH_PREFIX):].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def _workroot() -> Path:
     global _ROOT
     if _ROOT is None or not _ROOT.is_dir():
-        _ROOT = Path(tempfile.mkdtemp(prefix="cnnlab-grading-", dir=_scratch()))
+        # Named by our pid: the sweep at start (sweep_scratch) removes those of killed workers.
+        _ROOT = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=_scratch()))
     return _ROOT
 
 
