@@ -6,12 +6,14 @@ version from tests/mutants/ -- and blank, in turn), lays out two identical
 nbgrader course folders, then grades one with nbgrader's own CLI
 (`nbgrader autograde <assignment>`, all students, one after another) and the
 other with `cnnlab grade autograde -j JOBS` (and, with --scheduler, through a local Dask
-scheduler with 1 and 2 workers). Prints, per notebook, the seconds of each and the ratio
+scheduler with 1 and 2 workers), notebook by notebook, each cnnlab run right after plain
+nbgrader's. Prints, per notebook, the seconds of each and the ratio
 to plain nbgrader, and asserts that every submission got the same score in every run.
 
     CNNLAB_DATA=/work/shared/data python bench/autograde.py               # all notebooks, >= 40 submissions
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --notebooks 01_knn --submissions 40
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --scheduler   # also via Dask, 1 and 2 workers
+    CNNLAB_DATA=/work/shared/data python bench/autograde.py --cell-timeout 120   # a loaded machine
 
 Run it on an otherwise idle machine: the ratio depends on free cores (note `uptime`).
 """
@@ -102,6 +104,9 @@ def main() -> int:
     parser.add_argument("--notebooks", nargs="*", help="assignments (default: every notebook in solutions/)")
     parser.add_argument("--submissions", type=int, default=40, help="class size (default 40)")
     parser.add_argument("--jobs", type=int, default=2, help="cnnlab workers (default 2, one per core)")
+    parser.add_argument("--cell-timeout", type=int, default=30,
+                        help="seconds per cell, on both sides (default 30, nbgrader's; raise it on a loaded machine, "
+                             "where importing TensorFlow in a notebook's first cell can take longer)")
     parser.add_argument("--scheduler", action="store_true",
                         help="also grade through a local Dask scheduler with 1 and 2 workers")
     args = parser.parse_args()
@@ -125,28 +130,35 @@ def main() -> int:
         per_nb = {aid: sum(1 for _, a in subs if a == aid) for aid in ids}
         print(f"class: {len(subs)} submissions over {', '.join(ids)}")
 
-        t_plain = {}
-        for aid in ids:
-            t0 = time.perf_counter()
-            subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
-                            f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
-                            "--log-level=ERROR"], cwd=plain, env=env, check=False,
-                           stdout=subprocess.DEVNULL)
-            t_plain[aid] = time.perf_counter() - t0
-
-        timings = {}
-        for name, (folder, how) in runs.items():
-            if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
-                address, procs = _dask_cluster(bindir, env, how, max(1, 2 // how))
-                try:
-                    timings[name] = _grade_cnnlab(bindir, env, folder, ids,
-                                                  ["--scheduler", address, "--threads", str(max(1, 2 // how))])
-                finally:
-                    for proc in procs:
-                        proc.terminate()
-                        proc.wait()
-            else:
-                timings[name] = _grade_cnnlab(bindir, env, folder, ids, how)
+        # Notebook by notebook, plain nbgrader and then each cnnlab run right after it, so that a
+        # change in the machine's load hits both sides of a ratio alike.
+        clusters = {}
+        t_plain: dict[str, float] = {}
+        timings: dict[str, dict[str, float]] = {name: {} for name in runs}
+        try:
+            for name, (_, how) in runs.items():
+                if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
+                    clusters[name] = _dask_cluster(bindir, env, how, max(1, 2 // how))
+            for aid in ids:
+                t0 = time.perf_counter()
+                subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
+                                f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
+                                f"--Execute.timeout={args.cell_timeout}", "--log-level=ERROR"],
+                               cwd=plain, env=env, check=False,
+                               stdout=subprocess.DEVNULL)
+                t_plain[aid] = time.perf_counter() - t0
+                for name, (folder, how) in runs.items():
+                    if isinstance(how, int):
+                        extra = ["--scheduler", clusters[name][0], "--threads", str(max(1, 2 // how))]
+                    else:
+                        extra = how
+                    timings[name].update(_grade_cnnlab(bindir, env, folder, [aid],
+                                                       [*extra, "--timeout", str(args.cell_timeout)]))
+        finally:
+            for _, procs in clusters.values():
+                for proc in procs:
+                    proc.terminate()
+                    proc.wait()
 
         print(f"load average after: {os.getloadavg()}")
         names = list(runs)

@@ -108,6 +108,7 @@ def hostile_class(released: Path, course_dir: Path) -> dict[str, dict]:
         "for pattern in ['../source/*/*.ipynb', '../../source/*/*.ipynb', '../../../source/*/*.ipynb',\n"
         "                '../../../*.db', COURSE + '/source/*/*.ipynb', COURSE + '/gradebook.db',\n"
         "                COURSE + '/submitted/*/*/*.ipynb', '/tmp/cnnlab-grading-*/*/*/*',\n"
+        "                '/dev/shm/cnnlab-grading-*/*/*/*', '/dev/shm/cnnlab-grading-*/*/*/*/*',\n"
         "                '/tmp/*/source/*/*.ipynb', '/work/*/solutions/*.ipynb']:\n"
         "    for path in glob.glob(pattern):\n"
         "        try:\n"

@@ -79,14 +79,23 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         return outcomes
 
     kernels = course.kernel_names(sorted(sources))
+    if isinstance(executor, LocalPool):  # workers prepare the first assignment while the self-test runs
+        executor.warm_up(todo[0][0])
     if limits.sandbox:
-        for warning in _self_test(executor, kernels, todo[0][0]):
+        try:
+            found = _self_test(executor, kernels, todo[0][0])
+        except BaseException:
+            if isinstance(executor, LocalPool):
+                executor.close()
+            raise
+        for warning in found:
             print(f"warning: {warning}", file=sys.stderr)
 
     fingerprints = {job.key: fp for job, fp in todo}
     bar = tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress)
+    results = executor.run([job for job, _ in todo])
     try:
-        for job, result in executor.run([job for job, _ in todo]):
+        for job, result in results:
             outcome = writer.merge(result, fingerprints[job.key])
             if outcome is None:  # delivered twice (a retried task): merged once already
                 continue
@@ -95,6 +104,7 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
             bar.update(1)
     finally:
         bar.close()
+        getattr(results, "close", lambda: None)()  # stop the executor's workers
         if isinstance(executor, DaskCluster) and scheduler:
             executor.close()
     return outcomes

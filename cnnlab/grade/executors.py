@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from typing import Iterator, Protocol
 
-from .worker import Job, Result, grade, quiet_warnings
+from .worker import Job, Result, grade, quiet_warnings, warm_up
 
 CRASHED = "the grading process died twice on this submission (out of memory?)"
 
@@ -27,8 +28,28 @@ def _failed(job: Job, why: str) -> Result:
 
 
 def _init_local_worker() -> None:
+    from multiprocessing.util import Finalize
+
+    from . import warm, worker
+
     quiet_warnings()
-    import nbgrader.apps  # noqa: F401  (pay the slow import once per worker)
+    import nbgrader.apps  # noqa: F401  (inherited from the parent: already imported)
+    # Forked from the parent: its sandbox slot, scratch folder and warm kernel (if it had them) are not ours.
+    worker._SLOT = worker._SLOT_LOCK = worker._ROOT = None
+    worker._TEMPLATES.clear()
+    warm._WARM = None
+    Finalize(None, worker.cleanup, exitpriority=10)  # a warm kernel and the scratch folder, when the pool stops
+
+
+def _fork_context():
+    """Fork: the workers inherit this process's imports (nbgrader, nbformat: seconds each)."""
+    import warnings
+
+    from loky.backend.context import get_context
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # loky's general advice against fork
+        return get_context("fork")
 
 
 class LocalPool:
@@ -36,30 +57,53 @@ class LocalPool:
 
     A job running past the notebook's time limit plus a margin, or whose worker dies,
     stops the pool; the jobs in flight are resubmitted to a fresh one (the culprit counts
-    an attempt, the others do not).
+    an attempt, the others do not). Workers are forked from this process (they start in
+    milliseconds, with its imports), and each is told when another submission of the same
+    assignment will follow, so that it starts that kernel early (:mod:`cnnlab.grade.warm`).
     """
 
     def __init__(self, jobs: int = 2, margin_s: int = 120):
         self.jobs = max(1, jobs)
         self.margin_s = margin_s
+        self._pool = None
+
+    def _new_pool(self):
+        from loky import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker, context=_fork_context())
+
+    def warm_up(self, job: Job) -> None:
+        """Start the workers now, each preparing ``job``'s assignment and starting a kernel for it
+        while this process does other work (the sandbox's self-test). No job runs before :meth:`run`."""
+        self._pool = self._new_pool()
+        for _ in range(self.jobs):  # one each, as a rule: an idle worker takes the next call
+            self._pool.submit(warm_up, job)
+
+    def close(self) -> None:
+        """Stop workers started by :meth:`warm_up` that no :meth:`run` used (their warm kernels too)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, Result]]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        from loky import ProcessPoolExecutor
         from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
 
         queue = list(jobs)
         attempts: dict[str, int] = {}
         while queue:
-            pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker)
+            pool, self._pool = self._pool or self._new_pool(), None
             running: dict = {}
             broken = False
             try:
                 while (queue or running) and not broken:
                     while queue and len(running) < self.jobs:
                         job = queue.pop(0)
-                        running[pool.submit(grade, job)] = (job, time.monotonic())
+                        # Every worker will get another job of this assignment: warm its kernel now.
+                        follows = len(queue) >= self.jobs and all(j.assignment == job.assignment
+                                                                  for j in queue[:self.jobs])
+                        running[pool.submit(grade, replace(job, warm_next=follows))] = (job, time.monotonic())
                     done, _ = wait(running, timeout=2, return_when=FIRST_COMPLETED)
                     for fut in done:
                         job, _ = running.pop(fut)

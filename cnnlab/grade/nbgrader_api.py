@@ -60,18 +60,25 @@ def make_api(course_dir: Path, **config: Any):
     ``{"Execute.timeout": 60}``.
     """
     from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
 
     _venv_bin_on_path()
     _alembic_head_in_process()
-    cfg = Config()
+    cfg = make_config(**config)
     cfg.CourseDirectory.root = str(course_dir)
     cfg.CourseDirectory.course_id = COURSE_ID
     cfg.Exchange.root = str(Path(course_dir) / "exchange")
-    for key, value in config.items():
+    return NbGraderAPI(config=cfg)
+
+
+def make_config(**items: Any):
+    """A traitlets ``Config`` from ``"Section.trait": value`` pairs."""
+    from traitlets.config import Config
+
+    cfg = Config()
+    for key, value in items.items():
         section, trait = key.split(".")
         setattr(cfg[section], trait, value)
-    return NbGraderAPI(config=cfg)
+    return cfg
 
 
 def run(step: str, method: Callable[..., dict], *args: Any, **kwargs: Any) -> dict:

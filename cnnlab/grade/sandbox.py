@@ -349,15 +349,10 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         # nbgrader starts the kernel in the folder of the notebook being graded. That
-        # folder is the grader's: the kernel gets a private copy of its plain files only
-        # (never a notebook: the one there holds the hidden tests).
-        cwd = kw.pop("cwd", None)
-        self._files = []
-        if cwd and os.path.isdir(cwd):
-            for entry in sorted(os.scandir(cwd), key=lambda e: e.name):
-                if entry.is_file(follow_symlinks=False) and not entry.name.endswith(".ipynb") \
-                        and entry.name != "timestamp.txt" and entry.stat().st_size <= 100 * MB:
-                    self._files.append(entry.path)
+        # folder is the grader's: the kernel gets its plain files only, read-only.
+        from .warm import kernel_files
+
+        self._files = kernel_files(kw.pop("cwd", None))
         kw["cwd"] = self._ipc_dir
         return await super()._async_pre_start_kernel(**kw)
 
@@ -462,12 +457,30 @@ class GuardedExecute(Execute):
         self._deadline = time.monotonic() + self.submission_timeout
         self._out_bytes = {}
         self._truncated = set()
-        self._last_km = None
-        nb, resources = super().preprocess(nb, resources, km)
+        self._last_km = warm = self._take_warm(nb, resources) if km is None else None
+        try:
+            nb, resources = super().preprocess(nb, resources, warm or km)
+        finally:
+            if warm is not None:  # nbclient leaves a kernel it did not start running: stop it here
+                from jupyter_core.utils import run_sync
+
+                if self.km is not None:
+                    run_sync(self._async_cleanup_kernel)()
+                else:
+                    run_sync(warm.shutdown_kernel)(now=True)
         peak = getattr(self._last_km, "peak_mb", None)
         if peak is not None:  # the sandbox's peak memory, for the grader's report
             nb.metadata.setdefault("cnnlab", {})["peak_memory_mb"] = round(peak, 1)
         return nb, resources
+
+    def _take_warm(self, nb, resources):
+        """The kernel a worker started for this notebook beforehand (:mod:`cnnlab.grade.warm`), if it fits."""
+        from . import warm
+
+        name = self.kernel_name or nb.metadata.get("kernelspec", {}).get("name")
+        if not self.sandbox or self.extra_arguments or not name:
+            return None
+        return warm.take(self.config, name, (resources or {}).get("metadata", {}).get("path"))
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import nbgrader_api
+from . import nbgrader_api, warm
 
 MB = 1024 * 1024
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -55,6 +55,7 @@ class Job:
     files: dict[str, bytes]         # the student's submitted files: relative path → content
     limits: Limits = field(default_factory=Limits)
     forbidden: list[str] = field(default_factory=list)  # folders the sandbox must never show (the course)
+    warm_next: bool = False         # another submission of this assignment follows on this worker
 
     @property
     def key(self) -> str:
@@ -129,6 +130,7 @@ def slot() -> int:
         from .sandbox import sweep_leftovers
 
         sweep_leftovers()  # what killed grading processes on this host left behind
+        sweep_scratch()
         SLOT_DIR.mkdir(mode=0o700, exist_ok=True)
         for n in range(4096):
             f = open(SLOT_DIR / f"{n}.lock", "a")
@@ -144,10 +146,40 @@ def slot() -> int:
     return _SLOT
 
 
+SHM = "/dev/shm"
+SHM_FREE_MB = 1024
+
+
+def _scratch() -> str | None:
+    """Memory-backed scratch space if the host has plenty (the private gradebook commits many
+    times per submission: on a disk each commit waits for it), else None (the temp folder)."""
+    try:
+        st = os.statvfs(SHM)
+    except OSError:
+        return None
+    return SHM if os.access(SHM, os.W_OK) and st.f_bavail * st.f_frsize >= SHM_FREE_MB * MB else None
+
+
+SCRATCH_PREFIX = "cnnlab-grading-"
+
+
+def sweep_scratch() -> None:
+    """Remove the private grading folders of grading processes that were killed (a pool worker
+    past its time limit, a lost Dask worker): they could not remove them (in memory, on /dev/shm)."""
+    from .cgroups import _alive
+
+    for base in {SHM, tempfile.gettempdir()}:
+        for folder in Path(base).glob(f"{SCRATCH_PREFIX}*-*"):
+            pid = folder.name[len(SCRATCH_PREFIX):].split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
 def _workroot() -> Path:
     global _ROOT
     if _ROOT is None or not _ROOT.is_dir():
-        _ROOT = Path(tempfile.mkdtemp(prefix="cnnlab-grading-"))
+        # Named by our pid: the sweep at start (sweep_scratch) removes those of killed workers.
+        _ROOT = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=_scratch()))
     return _ROOT
 
 
@@ -160,10 +192,21 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
+def cleanup() -> None:
+    """Stop this process's warm kernel and remove its private grading folder (at a worker's exit)."""
+    global _ROOT
+    warm.discard()
+    if _ROOT is not None:
+        shutil.rmtree(_ROOT, ignore_errors=True)
+    _ROOT = None
+    _TEMPLATES.clear()
+
+
 def _template(assignment: str, source: dict[str, bytes]) -> Path:
     """A private course with only ``source/<assignment>/`` and a gradebook of only that assignment.
 
-    Built once per process and version of the source (nbgrader's generate_assignment takes seconds).
+    Built once per process and version of the source (nbgrader's generate_assignment takes
+    seconds), and only read afterwards (each submission copies it).
     """
     digest = hashlib.sha256(assignment.encode() + b"\0" + b"".join(
         k.encode() + b"\0" + v + b"\1" for k, v in sorted(source.items()))).hexdigest()[:16]
@@ -181,21 +224,19 @@ def _template(assignment: str, source: dict[str, bytes]) -> Path:
 
 def grade(job: Job) -> Result:
     """Grade one submission (see the module doc); never raises for a bad submission."""
-    from .steps import worker_config
-
     quiet_warnings()
     start = time.monotonic()
     result = Result(job.student, job.assignment)
-    threads = job.limits.threads or 1
-    for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
-        os.environ[name] = str(threads)
+    config, kernel = _setup(job)
+    if kernel:  # the kernel starts (and imports) while nbgrader prepares the notebook
+        warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, job.files),
+                    warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
     template = _template(job.assignment, job.source)
     priv = Path(tempfile.mkdtemp(prefix="sub-", dir=_workroot()))
     try:
         shutil.copytree(template / "source", priv / "source", symlinks=False)
         shutil.copy2(template / "gradebook.db", priv / "gradebook.db")
         _write(priv / "submitted" / job.student / job.assignment, job.files)
-        config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
         api = nbgrader_api.make_api(priv, **config)
         done = api.autograde(job.assignment, job.student, force=True, create=True)
         if not done.get("success"):
@@ -212,8 +253,50 @@ def grade(job: Job) -> Result:
                 result.peak_memory_mb = max(result.peak_memory_mb or 0.0, meta["peak_memory_mb"])
         return result
     finally:
+        warm.discard()  # a kernel nbgrader did not take (a failed step), and the files of the one it did
+        if kernel and job.warm_next:  # the next submission's kernel starts while the parent merges this one
+            warm.start(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, {}),
+                       warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
         result.seconds = time.monotonic() - start
         shutil.rmtree(priv, ignore_errors=True)
+
+
+def warm_up(job: Job) -> None:
+    """Get this process ready for submissions of ``job``'s assignment before one arrives: its
+    private template, and a warm kernel (for a submission of notebooks only). Never raises."""
+    try:
+        config, kernel = _setup(job)
+        if kernel:
+            warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, {}),
+                        warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
+        _template(job.assignment, job.source)
+    except Exception:  # the first job does it all again, and reports what fails
+        pass
+
+
+def _setup(job: Job) -> tuple[dict, str | None]:
+    """This process's nbgrader config for ``job``, and the kernel to warm for it (None: none)."""
+    from .steps import worker_config
+
+    for name in THREAD_VARS:  # kernels inherit these through the sandbox's environment
+        os.environ[name] = str(job.limits.threads or 1)
+    config = worker_config(job.limits, [*job.forbidden, str(_workroot())], slot())
+    return config, _warm_kernel(job) if job.limits.sandbox else None
+
+
+def _warm_kernel(job: Job) -> str | None:
+    """The kernel name a warm kernel for this job would have (None: do not warm one).
+
+    Only for an assignment of one notebook, whose kernel spec nbgrader restores from the source.
+    """
+    notebooks = [name for name in job.source if name.endswith(".ipynb") and "/" not in name]
+    if notebooks != [f"{job.assignment}.ipynb"]:
+        return None
+    try:
+        spec = nbformat.reads(job.source[notebooks[0]].decode("utf-8"), as_version=4).metadata.get("kernelspec", {})
+    except Exception:  # nbgrader reports a broken source itself
+        return None
+    return spec.get("name") or None
 
 
 def self_test(kernel_names: list[str], limits: Limits, forbidden: list[str]) -> str:

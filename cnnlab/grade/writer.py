@@ -1,13 +1,15 @@
 """The gradebook's only writer: merge each worker's Result into the course.
 
 :class:`Writer` runs in the parent process, one submission at a time, as results arrive.
-For a gradable Result it runs nbgrader's real ``autograde`` on the course folder with
-execution replaced by the outputs the worker recorded (:class:`ReplayExecute`), so
-nbgrader itself sanitizes the submission, restores the cells, scores them, applies late
-penalties and writes the gradebook -- any database nbgrader supports (``db_url``).
-A Result with an error is *rejected*: every autograded score 0, as nbgrader does for a
-missing notebook, with the reason kept in the course's state. Each submission is merged at
-most once per run, whatever an executor delivers.
+For a gradable Result it runs nbgrader's own ``Autograde`` converter on the course folder
+in a single pass over the submitted notebook (:class:`MergeAutograde`): nbgrader sanitizes
+it and restores the cells, the outputs the worker recorded take the place of execution
+(:class:`ReplayExecute`, which checks that they belong to this notebook), and nbgrader
+scores the cells, applies late penalties and writes the gradebook -- any database nbgrader
+supports (``db_url``). The notebook is executed once per submission, by the worker.
+A Result with an error is *rejected*: every autograded score 0, as nbgrader does for a missing
+notebook, with the reason kept in the course's state. Each submission is merged at most
+once per run, whatever an executor delivers.
 
 Manual grades (written answers graded in the formgrader, or a grader's override of a test
 cell) and the grader's comments are never overwritten: nbgrader's autograde writes only
@@ -25,6 +27,9 @@ from datetime import datetime, timezone
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import capture_log, temp_attrs
+from nbgrader.converters import Autograde
+from nbgrader.converters.base import BaseConverter
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 from . import nbgrader_api
@@ -75,6 +80,19 @@ class ReplayExecute(NbGraderPreprocessor):
         return nb, resources
 
 
+class MergeAutograde(Autograde):
+    """nbgrader's ``Autograde`` with its two passes over a notebook (sanitize, then execute and
+    score) run as one pass, and no execution: the sanitize steps, then the autograde steps with
+    :class:`ReplayExecute` for ``Execute``. Student, submission time, copied files, notebooks
+    missing from the submission and file permissions are nbgrader's own code, unchanged."""
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        self.exporter._preprocessors = []
+        for pp in [*self.sanitize_preprocessors, *self.autograde_preprocessors]:
+            self.exporter.register_preprocessor(pp)
+        BaseConverter.convert_single_notebook(self, notebook_filename)
+
+
 def writer_config() -> dict:
     return {**autograde_steps(ReplayExecute), "OverwriteCells.add_missing_cells": True}
 
@@ -118,7 +136,9 @@ class Writer:
         for name, text in result.notebooks.items():
             _REPLAY[(result.assignment, result.student, name)] = text
         try:
-            done = self.api.autograde(result.assignment, result.student, force=True, create=True)
+            with temp_attrs(self.api.coursedir, assignment_id=result.assignment, student_id=result.student):
+                done = capture_log(MergeAutograde(coursedir=self.api.coursedir, parent=self.api,
+                                                  force=True, create_student=True))
         finally:
             for name in result.notebooks:
                 _REPLAY.pop((result.assignment, result.student, name), None)

@@ -1,0 +1,100 @@
+"""Warm kernels (cnnlab/grade/warm.py): started before a submission arrives, never carrying one
+student's state to the next.
+
+Three submissions go through the worker one after another in this process, each told that
+another follows, so the second and third run in kernels started while the one before was
+graded. The first student leaves every kind of state a kernel could carry (files in /tmp and
+the home folder, an environment variable, attributes on builtins and on the preloaded NumPy
+and cnnlab modules, a process left running); the next ones look for all of it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnlab.grade import warm, worker
+from instructor_tools import RIGHT, TINY, answered, tiny_course
+from needs import require_sandbox
+
+LEAVE = """import os, builtins, subprocess, numpy, cnnlab
+open('/tmp/leak-a', 'w').write('a')
+open(os.path.expanduser('~/leak-a'), 'w').write('a')
+os.environ['CNNLAB_LEAK'] = 'a'
+builtins.cnnlab_leak = 'a'
+numpy.cnnlab_leak = 'a'
+cnnlab.cnnlab_leak = 'a'
+subprocess.Popen(['sleep', '300'])
+print('left state')
+def add(a, b):
+    return a + b"""
+
+LOOK = """import os, builtins, glob, sys, numpy, cnnlab
+seen = glob.glob('/tmp/leak-*') + glob.glob(os.path.expanduser('~/leak-*'))
+seen += [n for n in ('CNNLAB_LEAK',) if n in os.environ]
+seen += [m for m, o in (('builtins', builtins), ('numpy', numpy), ('cnnlab', cnnlab)) if hasattr(o, 'cnnlab_leak')]
+seen += [p for p in os.listdir('/proc') if p.isdigit() and 'sleep' in open(f'/proc/{p}/cmdline').read()]
+print('seen', sorted(seen))
+print('preloaded', 'numpy' in sys.modules)
+print('autograding', os.environ.get('NBGRADER_EXECUTION'))
+print('note', open('note.txt').read() if os.path.exists('note.txt') else None)
+def add(a, b):
+    return a + b if not seen else None"""
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    require_sandbox()
+    root = tmp_path_factory.mktemp("warm")
+    course = tiny_course(root)
+    released = course / "release" / TINY / f"{TINY}.ipynb"
+    source = worker.read_folder(course / "source" / TINY)
+    limits = worker.Limits(memory_mb=1024, cell_timeout=20, submission_timeout=120, threads=1)
+    students = [("a", LEAVE, {}), ("b", LOOK, {}), ("c", LOOK, {"note.txt": b"c's own file"})]
+    before = dict(warm.STARTED)
+    results = {}
+    for i, (student, add, extra) in enumerate(students):
+        nb = answered(released, {"add": add, "mul": RIGHT["mul"]})
+        files = {f"{TINY}.ipynb": nbformat.writes(nb).encode(), **extra}
+        job = worker.Job(student, TINY, source, files, limits, [str(course)], warm_next=i < len(students) - 1)
+        results[student] = worker.grade(job)
+    taken = warm.STARTED["taken"] - before["taken"]
+    yield results, taken
+    worker.cleanup()
+
+
+def _outputs(result, grade_id: str) -> str:
+    nb = nbformat.reads(result.notebooks[TINY], as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "".join(o.get("text", "") + o.get("ename", "") for o in cell.outputs)
+
+
+def test_every_submission_ran_in_a_warm_kernel(graded):
+    results, taken = graded
+    assert all(not r.error for r in results.values()), {k: r.error for k, r in results.items()}
+    assert taken == 3  # each started before nbgrader's execute step asked for one
+    assert "left state" in _outputs(results["a"], "add")
+
+
+def test_no_state_crosses_from_one_student_to_the_next(graded):
+    results, _ = graded
+    for student in ("b", "c"):
+        out = _outputs(results[student], "add")
+        assert "seen []" in out, out
+        assert "preloaded True" in out, out
+        assert "Error" not in _outputs(results[student], "add_test")
+
+
+def test_warm_kernel_runs_as_nbgrader_would(graded):
+    results, _ = graded
+    assert "autograding autograde" in _outputs(results["b"], "add")  # NBGRADER_EXECUTION, as nbgrader sets it
+    assert "note None" in _outputs(results["b"], "add")
+    assert "note c's own file" in _outputs(results["c"], "add")  # the submission's own files, in its home
+
+
+def test_nothing_is_left_running(graded):
+    assert warm._WARM is None
+    assert not list(Path("/tmp").glob(f"cnnlab-k-{os.getpid()}-*"))
