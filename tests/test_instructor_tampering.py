@@ -149,10 +149,11 @@ RULE_BREAKERS = {"pool2d_by_scikit_image": POOL2D_SKIMAGE, "pool2d_with_a_loop":
 
 
 def _trimmed_source(solutions: str) -> None:
-    """Notebook 4's source with only its checks import, answer cells and test cells."""
+    """Notebook 4's source with only its checks import, answer cells and test cells (no written questions)."""
     nb = nbtools.read(nbtools.SOLUTIONS / f"{NB}.ipynb")
     keep = [nbformat.v4.new_code_cell("import numpy as np\nfrom cnnlab.checks import pooling as check")]
-    keep += [c for c in nb.cells if nbtools.nbgrader_meta(c).get("grade") or nbtools.nbgrader_meta(c).get("solution")]
+    keep += [c for c in nb.cells if c.cell_type == "code"
+             and (nbtools.nbgrader_meta(c).get("grade") or nbtools.nbgrader_meta(c).get("solution"))]
     nb.cells = keep
     nbformat.write(nb, f"{solutions}/{NB}.ipynb")
 
