@@ -448,6 +448,27 @@ QUESTIONS: dict[str, list[Question]] = {
                  "subspace already keeps nearly everything")],
             anchor="## Summary"),
     ],
+    "11_capstone": [
+        Question(
+            "q_capstone_budget", "what the budget bought",
+            "Name the one design choice that bought the most accuracy within the 3 CPU minutes (compared "
+            "with your first attempt, or with notebook 6's first CNN), with the numbers you measured: CPU "
+            "seconds per epoch and public accuracy before and after. Then say what you would change with "
+            "30 minutes instead of 3, and why that change does not pay off within 3.",
+            "With a fixed budget, accuracy is a trade between capacity and epochs: a bigger network learns "
+            "more per epoch but gets fewer epochs. The solution spends its budget on a network of about "
+            "114,000 weights with batch normalisation (faster, steadier training at a given learning rate) "
+            "and random flips and crops (a smaller gap between training and test accuracy), trained for 12 "
+            "epochs in about 125 CPU seconds, which reached about 61 % on the public half. With 30 minutes "
+            "one would widen and deepen the network and train it for many more epochs with the same "
+            "augmentation: augmentation pays off only over many epochs, and a wider network converges "
+            "slower per second, so within 3 minutes either would stop before it overtakes the small one.",
+            [(1, "names one concrete change and supports it with their own measurements (seconds per epoch, "
+                 "accuracy before and after)"),
+             (1, "explains the capacity-versus-epochs trade under a fixed budget: what more time would buy "
+                 "and why it does not fit in 3 minutes")],
+            anchor="## Summary"),
+    ],
 }
 
 PREDICTIONS: dict[str, list[Prediction]] = {
