@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .core import NotDoneError, _fmt, attempt, expect_equal, fail, reraise, run_check, per_case
+from .core import NotDoneError, _fmt, attempt, expect_equal, fail, per_case_at, reraise, run_check
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES: dict[str, tuple[str, ...]] = {}  # no exercise of notebook 3 restricts loops or libraries
@@ -143,11 +143,6 @@ def _at(data: Any, *path: Any) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return data
-
-
-def _results(name: str, data: Any, key: str, n: int) -> list:
-    """The list of ``n`` per-case results under ``key`` of the collected data (else a failure)."""
-    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
 
 
 def _mistakes(expected: dict, *path: Any) -> dict[str, Any]:
@@ -336,8 +331,8 @@ def collect_conv_output_size(func: Callable, suite: str = "visible") -> dict:
 def judge_conv_output_size(data: dict, expected: dict) -> int:
     name, suite = "conv_output_size", expected["suite"]
     cases, small = output_size_cases(suite), too_small_cases(suite)
-    got_sizes = _results(name, data, "sizes", len(cases))
-    got_small = _results(name, data, "too_small", len(small))
+    got_sizes = per_case_at(name, data, "sizes", len(cases))
+    got_small = per_case_at(name, data, "too_small", len(small))
     want = expected["expected"]
     for i, (case, args, kwargs) in enumerate(cases):
         n, f = args
@@ -425,7 +420,7 @@ def collect_same_padding(func: Callable, suite: str = "visible") -> dict:
 def judge_same_padding(data: dict, expected: dict) -> int:
     name = "same_padding"
     cases = same_padding_cases(expected["suite"])
-    got_all = _results(name, data, "paddings", len(cases))
+    got_all = per_case_at(name, data, "paddings", len(cases))
     for i, (case, n, f, s) in enumerate(cases):
         got = got_all[i]
         reraise(got)
@@ -563,7 +558,7 @@ def collect_quiz_output_volumes(func: Callable, suite: str = "visible") -> dict:
 def judge_quiz_output_volumes(data: dict, expected: dict) -> int:
     name = "quiz_output_volumes"
     cases = quiz_cases(expected["suite"])
-    got_all = _results(name, data, "volumes", len(cases))
+    got_all = per_case_at(name, data, "volumes", len(cases))
     for i, (case, _, input_shape, other_than_lecture) in enumerate(cases):
         got = got_all[i]
         reraise(got)
@@ -623,7 +618,7 @@ def collect_conv_param_count(func: Callable, suite: str = "visible") -> dict:
 def judge_conv_param_count(data: dict, expected: dict) -> int:
     name = "conv_param_count"
     cases = param_cases(expected["suite"])
-    got_all = _results(name, data, "counts", len(cases))
+    got_all = per_case_at(name, data, "counts", len(cases))
     for i, (case, (f, c_in, k), kwargs) in enumerate(cases):
         want = expected["expected"]["counts"][i]
         _expect_int(name, got_all[i], want, case=case,
@@ -658,7 +653,7 @@ def collect_quiz_layer_params(func: Callable, suite: str = "visible") -> dict:
 def judge_quiz_layer_params(data: dict, expected: dict) -> int:
     name = "quiz_layer_params"
     cases = param_quiz_cases(expected["suite"])
-    got_all = _results(name, data, "counts", len(cases))
+    got_all = per_case_at(name, data, "counts", len(cases))
     for i, (case, _, input_shape, other_than_lecture) in enumerate(cases):
         got = got_all[i]
         reraise(got)
@@ -724,7 +719,7 @@ def _table(got: Any) -> list | None:
 
 def _judge_table(name: str, data: dict, expected: dict, cases: list, layers: list, row_names: list,
                  lecture: list) -> int:
-    got_all = _results(name, data, "tables", len(cases))
+    got_all = per_case_at(name, data, "tables", len(cases))
     for i, (case, _, input_shape, other_than_lecture) in enumerate(cases):
         got = got_all[i]
         reraise(got)
@@ -855,7 +850,7 @@ def collect_build_mnist_model(func: Callable, suite: str = "visible") -> dict:
 def judge_build_mnist_model(data: dict, expected: dict) -> int:
     name = "build_mnist_model"
     cases = mnist_model_cases(expected["suite"])
-    got_all = _results(name, data, "models", len(cases))
+    got_all = per_case_at(name, data, "models", len(cases))
     for i, (case, _, input_shape) in enumerate(cases):
         got = got_all[i]
         reraise(got)
@@ -983,7 +978,7 @@ def collect_receptive_field(func: Callable, suite: str = "visible") -> dict:
 def judge_receptive_field(data: dict, expected: dict) -> int:
     name = "receptive_field"
     cases = receptive_field_cases(expected["suite"])
-    got_all = _results(name, data, "fields", len(cases))
+    got_all = per_case_at(name, data, "fields", len(cases))
     for i, (case, layers) in enumerate(cases):
         want = expected["expected"]["fields"][i]
         _expect_int(name, got_all[i], want, case=case,

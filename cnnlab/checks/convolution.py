@@ -28,7 +28,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .core import (CheckError, NotDoneError, attempt, call, count_loops, expect_array, expect_returned_array,
-                   expect_scalar, fail, matching_mistake, reraise, run_check, per_case)
+                   expect_scalar, expected_per_case, fail, matching_mistake, mistakes_at, per_case_at, reraise,
+                   run_check)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES = {"conv2d_multi": ("no_loops", "numpy_only")}  # enforced by the grader from the submitted source
@@ -124,29 +125,6 @@ def _random(seed: int, shape) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _outputs(name: str, data: Any, key: str, n: int) -> list:
-    """``data[key]``, a list of one result per case, or a failure."""
-    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
-
-
-def _wanted(expected: dict, key: str, n: int) -> list:
-    want = expected["expected"].get(key) if isinstance(expected.get("expected"), dict) else None
-    if not isinstance(want, list) or len(want) != n:
-        raise ValueError(f"the expected values hold no {key!r} for these {n} cases")
-    return want
-
-
-def _mistakes_at(expected: dict, i: int, hints: dict) -> dict:
-    """The stored mistakes' results for case ``i``, in the order of ``hints``."""
-    found = {}
-    for label in hints:
-        m = expected.get("mistakes", {}).get(label)
-        results = m.get("outputs") if isinstance(m, dict) else None
-        if isinstance(results, list) and i < len(results):
-            found[label] = results[i]
-    return found
 
 
 def _shape_mistake(got: np.ndarray, wrong: dict, hints: dict) -> str:
@@ -268,11 +246,11 @@ def collect_conv2d(func: Callable, suite: str = "visible") -> dict:
 def judge_conv2d(data: dict, expected: dict) -> int:
     name = "conv2d"
     cases = conv2d_cases(expected["suite"])
-    got_all, want_all = _outputs(name, data, "outputs", len(cases)), _wanted(expected, "outputs", len(cases))
+    got_all, want_all = per_case_at(name, data, "outputs", len(cases)), expected_per_case(expected, "outputs", len(cases))
     for i, (case, _, _, _, _) in enumerate(cases):
         got = _returned_array(name, got_all[i], case=case, hint=CONV2D_RAISE_HINT)
         want = np.asarray(want_all[i])
-        wrong = _mistakes_at(expected, i, {**CONV2D_SHAPE_MISTAKES, **CONV2D_MISTAKES})
+        wrong = mistakes_at(expected, "outputs", i, {**CONV2D_SHAPE_MISTAKES, **CONV2D_MISTAKES})
         if got.shape != want.shape:
             fail(name, case, f"expected shape {want.shape}\ngot shape      {got.shape}",
                  _shape_mistake(got, wrong, CONV2D_SHAPE_MISTAKES) or SIZE_HINT)
@@ -341,7 +319,7 @@ def _collect_multi(name: str, func: Callable, suite: str) -> dict:
 
 def _judge_multi(name: str, data: Any, expected: dict, no_loops: bool) -> int:
     cases = multi_cases(expected["suite"])
-    got_all, want_all = _outputs(name, data, "outputs", len(cases)), _wanted(expected, "outputs", len(cases))
+    got_all, want_all = per_case_at(name, data, "outputs", len(cases)), expected_per_case(expected, "outputs", len(cases))
     for i, (case, *_) in enumerate(cases):
         got = _returned_array(name, got_all[i], case=case, hint=LAYOUT_HINT)
         want = np.asarray(want_all[i])
@@ -351,7 +329,7 @@ def _judge_multi(name: str, data: Any, expected: dict, no_loops: bool) -> int:
         if got.dtype != np.float64:
             fail(name, case, f"expected dtype float64\ngot dtype      {got.dtype}", DTYPE_HINT)
         expect_array(name, got, want, case=case, dtype=np.float64, rtol=1e-7, atol=1e-7,
-                     hint=matching_mistake(got, _mistakes_at(expected, i, MULTI_MISTAKES), MULTI_MISTAKES)
+                     hint=matching_mistake(got, mistakes_at(expected, "outputs", i, MULTI_MISTAKES), MULTI_MISTAKES)
                      or MULTI_DEFAULT)
     n_loops = data.get("loops")
     if not no_loops or n_loops is None:  # no source and no bytecode: the grader reads the rule from the source
@@ -544,8 +522,8 @@ def judge_kernel_shift_down(data: dict, expected: dict) -> int:
             hint = "a shift copies one neighbour: one weight is 1, all the others are 0."
         what = "your kernel does not copy any single neighbour: each output pixel mixes several input pixels."
     fail(name, "a test image must move down by one pixel",
-         f"output row r should equal input row r − 1: each output pixel (r, c) is a copy of the input pixel "
-         f"above it, (r − 1, c)." + (f"\n{what}" if what else ""), hint)
+         "output row r should equal input row r − 1: each output pixel (r, c) is a copy of the input pixel "
+         "above it, (r − 1, c)." + (f"\n{what}" if what else ""), hint)
     return 1
 
 

@@ -259,6 +259,33 @@ def per_case(name: str, got: Any, n: int) -> list:
     return got
 
 
+def per_case_at(name: str, data: Any, key: str, n: int) -> list:
+    """``data[key]`` of collected data, one result per case (else a failure, as :func:`per_case`)."""
+    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
+
+
+def expected_per_case(expected: dict, key: str, n: int) -> list:
+    """``expected["expected"][key]``: what a correct answer gives on each of the ``n`` cases.
+
+    A ``ValueError`` (a course bug, never the student's) when the stored values do not fit the cases.
+    """
+    want = expected["expected"].get(key) if isinstance(expected.get("expected"), dict) else None
+    if not isinstance(want, list) or len(want) != n:
+        raise ValueError(f"the expected values hold no {key!r} for these {n} cases")
+    return want
+
+
+def mistakes_at(expected: dict, key: str, i: int, hints: dict) -> dict:
+    """The stored mistakes' results under ``key`` for case ``i``, in the order of ``hints``."""
+    found = {}
+    for label in hints:
+        m = expected.get("mistakes", {}).get(label)
+        results = m.get(key) if isinstance(m, dict) else None
+        if isinstance(results, list) and i < len(results):
+            found[label] = results[i]
+    return found
+
+
 def returned(value: Any) -> Any:
     """What a student's function returned, as data: a numeric array as it is, else its description.
 

@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import (_fmt, attempt, expect_array, expect_returned_array, fail, matching_mistake, per_case, reraise,
+from .core import (_fmt, attempt, expect_array, expect_returned_array, fail, matching_mistake, per_case_at, reraise,
                    returned, run_check)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
@@ -244,7 +244,7 @@ def _judge_layer(name: str, got: Any, want: dict, case: tuple) -> None:
 def judge_make_conv_layer(data: dict, expected: dict) -> int:
     name = "make_conv_layer"
     cases = conv_layer_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, case in enumerate(cases):
         _judge_layer(name, outputs[i], expected["expected"]["outputs"][i], case)
     return len(cases)
@@ -305,7 +305,7 @@ def collect_merge_linear_convs(func: Callable, suite: str = "visible") -> dict:
 def judge_merge_linear_convs(data: dict, expected: dict) -> int:
     name = "merge_linear_convs"
     cases = merge_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, (case, k1, k2) in enumerate(cases):
         want = expected["expected"]["outputs"][i]
         got = expect_returned_array(name, outputs[i], case=case)
@@ -497,7 +497,7 @@ def _judge_loss(name: str, got: dict, case: str, num_classes: int) -> None:
 def judge_build_cnn(data: dict, expected: dict) -> int:
     name = "build_cnn"
     cases = cnn_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, (case, input_shape, num_classes) in enumerate(cases):
         _judge_model(name, outputs[i], expected["expected"]["outputs"][i], case, input_shape, num_classes)
     return len(cases)
@@ -587,7 +587,7 @@ def collect_occlusion_map(func: Callable, suite: str = "visible") -> dict:
 def judge_occlusion_map(data: dict, expected: dict) -> int:
     name = "occlusion_map"
     cases = occlusion_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, (case, _, image, _, kwargs) in enumerate(cases):
         want = expected["expected"]["outputs"][i]
         got = expect_returned_array(name, outputs[i], case=case,

@@ -24,8 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import (NotDoneError, attempt, count_loops, expect_array, expect_returned_array, fail, matching_mistake,
-                   number, random_images, reraise, returned, run_check, per_case)
+from .core import (NotDoneError, attempt, count_loops, expect_array, expect_returned_array, expected_per_case, fail,
+                   matching_mistake, mistakes_at, number, per_case_at, random_images, reraise, returned, run_check)
 from cnnlab import messages
 
 # Lecture 000, "Distance Metric": the test and training images whose L1 distance is 456.
@@ -78,29 +78,6 @@ MEMORY_SHAPE = (64, 50, 3072)
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-
-def _outputs(name: str, data: Any, key: str, n: int) -> list:
-    """``data[key]``, a list of one result per case, or a failure."""
-    return per_case(name, data.get(key) if isinstance(data, dict) else None, n)
-
-
-def _wanted(expected: dict, key: str, n: int) -> list:
-    want = expected["expected"].get(key) if isinstance(expected.get("expected"), dict) else None
-    if not isinstance(want, list) or len(want) != n:
-        raise ValueError(f"the expected values hold no {key!r} for these {n} cases")
-    return want
-
-
-def _mistakes_at(expected: dict, key: str, i: int, hints: dict) -> dict:
-    """The stored mistakes' results for case ``i``, in the order of ``hints``."""
-    found = {}
-    for label in hints:
-        m = expected.get("mistakes", {}).get(label)
-        results = m.get(key) if isinstance(m, dict) else None
-        if isinstance(results, list) and i < len(results):
-            found[label] = results[i]
-    return found
 
 
 def _expect_number(name: str, got: Any, want: float, *, case: str, hint: str) -> None:
@@ -166,13 +143,13 @@ def _collect_distance(name: str, func: Callable, metric: str, suite: str) -> dic
 
 def _judge_distance(name: str, data: Any, expected: dict, metric: str) -> int:
     cases = distance_cases(expected["suite"], metric)
-    got_all, want = _outputs(name, data, "outputs", len(cases)), _wanted(expected, "outputs", len(cases))
+    got_all, want = per_case_at(name, data, "outputs", len(cases)), expected_per_case(expected, "outputs", len(cases))
     hints = DISTANCE_MISTAKES[name]
     for i, (case, _, _, case_hint) in enumerate(cases):
         got = got_all[i]
         hint = case_hint
         if not hint and isinstance(got, (int, float)) and not isinstance(got, bool):
-            hint = _matching_number(float(got), _mistakes_at(expected, "outputs", i, hints), hints) or \
+            hint = _matching_number(float(got), mistakes_at(expected, "outputs", i, hints), hints) or \
                 DISTANCE_DEFAULT[name]
         _expect_number(name, got, want[i], case=case, hint=hint)
     return len(cases)
@@ -256,10 +233,10 @@ def _matrix_hint(got: np.ndarray, x_test: np.ndarray, x_train: np.ndarray, wrong
 
 
 def _judge_matrices(name: str, got_all: list, expected: dict, cases: list, metric: str, key: str = "outputs") -> None:
-    want = _wanted(expected, key, len(cases))
+    want = expected_per_case(expected, key, len(cases))
     for i, (case, x_test, x_train, atol) in enumerate(cases):
         got = expect_returned_array(name, got_all[i], case=case)
-        wrong = _mistakes_at(expected, key, i, MATRIX_MISTAKES)
+        wrong = mistakes_at(expected, key, i, MATRIX_MISTAKES)
         expect_array(name, got, np.asarray(want[i]), case=case, dtype=np.float64, rtol=1e-6, atol=atol,
                      hint=_matrix_hint(got, x_test, x_train, wrong, metric))
 
@@ -272,7 +249,7 @@ def _collect_matrix(name: str, func: Callable, suite: str) -> dict:
 
 def _judge_matrix(name: str, data: Any, expected: dict) -> int:
     cases = matrix_cases(expected["suite"])
-    _judge_matrices(name, _outputs(name, data, "outputs", len(cases)), expected, cases, "l2")
+    _judge_matrices(name, per_case_at(name, data, "outputs", len(cases)), expected, cases, "l2")
     if name not in LOOP_WORDS:
         return len(cases)
     wanted, words = LOOP_WORDS[name]
@@ -387,7 +364,7 @@ def judge_compute_l1_distances(data: dict, expected: dict) -> int:
     name = "compute_l1_distances"
     suite = expected["suite"]
     cases = [(case, x_test, x_train, 1e-9) for case, x_test, x_train, _ in l1_cases(suite)]
-    _judge_matrices(name, _outputs(name, data, "outputs", len(cases)), expected, cases, "l1")
+    _judge_matrices(name, per_case_at(name, data, "outputs", len(cases)), expected, cases, "l1")
     case, x_test, x_train = memory_case(suite)
     memory = data.get("memory") if isinstance(data, dict) else None
     want = expected["expected"].get("memory") if isinstance(expected.get("expected"), dict) else None
@@ -476,7 +453,7 @@ def collect_predict_labels(func: Callable, suite: str = "visible") -> dict:
 def judge_predict_labels(data: dict, expected: dict) -> int:
     name = "predict_labels"
     cases = predict_cases(expected["suite"])
-    got_all, want = _outputs(name, data, "outputs", len(cases)), _wanted(expected, "outputs", len(cases))
+    got_all, want = per_case_at(name, data, "outputs", len(cases)), expected_per_case(expected, "outputs", len(cases))
     for i, (case, _, _, _, hint) in enumerate(cases):
         got = expect_returned_array(name, got_all[i], case=case)
         if not np.issubdtype(got.dtype, np.integer):
@@ -551,7 +528,7 @@ def collect_cross_validate_k(func: Callable, suite: str = "visible") -> dict:
 def judge_cross_validate_k(data: dict, expected: dict) -> int:
     name = "cross_validate_k"
     cases = cv_cases(expected["suite"])
-    got_all, want = _outputs(name, data, "outputs", len(cases)), _wanted(expected, "outputs", len(cases))
+    got_all, want = per_case_at(name, data, "outputs", len(cases)), expected_per_case(expected, "outputs", len(cases))
     for i, (case, _, _, _, _, hint) in enumerate(cases):
         got = expect_returned_array(name, got_all[i], case=case)
         expect_array(name, got, np.asarray(want[i]), case=case, hint=hint)

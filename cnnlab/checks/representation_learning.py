@@ -50,7 +50,7 @@ import numpy as np
 from cnnlab import messages
 
 from .core import (NotDoneError, attempt, expect_array, expect_returned_array, fail, matching_mistake, number,
-                   reraise, returned, run_check, per_case)
+                   reraise, returned, run_check, per_case, per_case_at)
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 RULES = {"pca_fit": ("numpy_only",), "pca_transform": ("numpy_only",)}  # enforced by the grader from the source
@@ -151,7 +151,7 @@ def collect_one_hot(func: Callable, suite: str = "visible") -> dict:
 def judge_one_hot(data: dict, expected: dict) -> int:
     name = "one_hot"
     valid, bad = one_hot_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(valid))
+    outputs = per_case_at(name, data, "outputs", len(valid))
     errors = per_case(name, data.get("errors"), len(bad))
     want = expected["expected"]
     for i, (case, labels, n) in enumerate(valid):
@@ -231,7 +231,7 @@ def collect_relative_contrast(func: Callable, suite: str = "visible") -> dict:
 def judge_relative_contrast(data: dict, expected: dict) -> int:
     name = "relative_contrast"
     cases = contrast_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, (case, points, _) in enumerate(cases):
         got, target = outputs[i], expected["expected"]["outputs"][i]
         reraise(got)
@@ -355,7 +355,7 @@ def _pca_fit_hint(comps: np.ndarray, wrong: dict) -> str:
 def judge_pca_fit(data: dict, expected: dict) -> int:
     name = "pca_fit"
     cases = pca_fit_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, (case, X, k) in enumerate(cases):
         got, target = outputs[i], expected["expected"]["outputs"][i]
         n, d = X.shape
@@ -434,7 +434,7 @@ def collect_pca_transform(func: Callable, suite: str = "visible") -> dict:
 def judge_pca_transform(data: dict, expected: dict) -> int:
     name = "pca_transform"
     cases = pca_transform_cases(expected["suite"])
-    outputs = per_case(name, data.get("outputs") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "outputs", len(cases))
     for i, (case, *_) in enumerate(cases):
         target = expected["expected"]["outputs"][i]
         got = expect_returned_array(name, outputs[i], case=case)
@@ -534,7 +534,7 @@ def collect_build_autoencoder(func: Callable, suite: str = "visible") -> dict:
 def judge_build_autoencoder(data: dict, expected: dict) -> int:
     name = "build_autoencoder"
     cases = autoencoder_cases(expected["suite"])
-    outputs = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    outputs = per_case_at(name, data, "cases", len(cases))
     for (case, code_dim), got, want in zip(cases, outputs, expected["expected"]["cases"]):
         reraise(got)
         if not isinstance(got, dict):

@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .core import attempt, expect_array, expect_returned_array, fail, reraise, run_check, per_case
+from .core import attempt, expect_array, expect_returned_array, fail, reraise, run_check, per_case_at
 
 JUDGED = True  # the grader judges what these checks collect (cnnlab.grade.judge)
 TOLERANCE = {"rtol": 1e-3, "atol": 1e-4}  # float32 features, computed in batches
@@ -201,7 +201,7 @@ def collect_build_transfer_model(func: Callable, suite: str = "visible") -> dict
 def judge_build_transfer_model(data: dict, expected: dict) -> int:
     name = "build_transfer_model"
     cases = transfer_cases(expected["suite"])
-    got_all = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    got_all = per_case_at(name, data, "cases", len(cases))
     want_all = expected["expected"]["cases"]
     for (case, _, k), got, want in zip(cases, got_all, want_all):
         got = _entry(name, got, case)
@@ -316,7 +316,7 @@ def collect_extract_features(func: Callable, suite: str = "visible") -> dict:
 def judge_extract_features(data: dict, expected: dict) -> int:
     name = "extract_features"
     _, cases = features_cases(expected["suite"])
-    got_all = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    got_all = per_case_at(name, data, "cases", len(cases))
     want_all = expected["expected"]["cases"]
     h, w, c = expected["expected"]["map_shape"]
     first = got_all[0].get("features") if isinstance(got_all[0], dict) else None
@@ -427,7 +427,7 @@ def collect_unfreeze_top(func: Callable, suite: str = "visible") -> dict:
 def judge_unfreeze_top(data: dict, expected: dict) -> int:
     name = "unfreeze_top"
     cases = unfreeze_cases(expected["suite"])
-    got_all = per_case(name, data.get("cases") if isinstance(data, dict) else None, len(cases))
+    got_all = per_case_at(name, data, "cases", len(cases))
     for (case, _, n), got, want in zip(cases, got_all, expected["expected"]["cases"]):
         got = _entry(name, got, case)
         if got.get("base_trainable") is not True:
