@@ -163,8 +163,7 @@ class Judge:
             elif out.get("output_type") != "execute_result":
                 kept.append(out)
         cell.outputs = kept
-        for call in calls:
-            self._report(nb, call)
+        evaluated = [self._report(nb, call) for call in calls]
         if any(o.get("output_type") == "error" or (o.get("output_type") == "stream" and o.get("name") == "stderr")
                for o in kept):
             return  # the cell failed in the kernel already: nbgrader scores it 0
@@ -172,27 +171,32 @@ class Judge:
         if bad:
             cell.outputs.append(_error_output(f"This test cell's output was tampered with: {bad[0]}."))
             return
-        for call in calls:
+        for call, expected in zip(calls, evaluated):
             message = self._verdict(nb, index, call, [r for r in records
-                                                      if r["exercise"] == call.exercise and r["suite"] == call.suite])
+                                                      if r["exercise"] == call.exercise and r["suite"] == call.suite],
+                                    expected)
             if message.startswith("✔"):
                 cell.outputs.append(_stdout(message + "\n"))
             else:
                 cell.outputs.append(_error_output(message))
                 return
 
-    def _report(self, nb, call: Call) -> None:
+    def _report(self, nb, call: Call) -> dict | None:
         """Keep the measures a check's evaluation reports (the capstone's accuracy), pass or fail, for the
-        course's report (e.g. the leaderboard): ``metadata.cnnlab.reports[exercise]``."""
+        course's report (e.g. the leaderboard): ``metadata.cnnlab.reports[exercise]``.
+
+        Returns the evaluation (the call's expected data, so that it is computed once), or None for a
+        check that evaluates no submitted file."""
         if not hasattr(self.module, f"evaluate_{call.exercise}"):
-            return
+            return None
         expected = self.references.expected(call, self.folder)
         report = expected["expected"].get("report") if isinstance(expected.get("expected"), dict) else None
         if isinstance(report, dict):
             nb.metadata.setdefault("cnnlab", {}).setdefault("reports", {})[call.exercise] = record.encode(report)
+        return expected
 
-    def _verdict(self, nb, index: int, call: Call, found: list[dict]) -> str:
-        """"✔ ..." for a pass, else the message of the failure."""
+    def _verdict(self, nb, index: int, call: Call, found: list[dict], expected: dict | None = None) -> str:
+        """"✔ ..." for a pass, else the message of the failure (``expected``: already computed, or None)."""
         cases = "the hidden cases" if call.suite == "hidden" else "the checks"
         if not found:
             return (f"{call.exercise}: {cases} did not report a result to the grader. Run this notebook from "
@@ -204,7 +208,8 @@ class Judge:
         if broken:
             return broken
         try:
-            expected = self.references.expected(call, self.folder)
+            if expected is None:
+                expected = self.references.expected(call, self.folder)
         except Exception as exc:  # the course's own answers failed: never grade against nothing
             raise RuntimeError(f"the grader could not compute the expected values of {call.exercise} "
                                f"({call.suite} cases) from the assignment's solutions: "
