@@ -229,7 +229,10 @@ def test_leaderboard_and_retraining_of_a_graded_class(real_data, executed_notebo
     again = list(csv.DictReader(open(out / "retrain.csv")))
     assert [r["student_id"] for r in again] == ["ada"]
     ada = again[0]
-    assert float(ada["retrained_cpu_seconds"]) <= 3 * check.BUDGET_SLACK + 1 and ada["budget_seconds"] == "3"
+    # the 3-second budget stopped it: a small fraction of the submitted run (no tighter bound: a busy
+    # machine's first batch, which traces the model, can overshoot 3 s by seconds)
+    assert ada["budget_seconds"] == "3"
+    assert float(ada["retrained_cpu_seconds"]) < float(ada["submitted_cpu_seconds"]) / 5
     assert float(ada["retrained_accuracy"]) < float(ada["submitted_accuracy"]) - 0.05
     assert "not trained within the budget" in ada["verdict"]
 
