@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -67,14 +68,23 @@ def scores(course: Path) -> dict[tuple[str, str], tuple[float, ...]]:
                 for a in gb.assignments for sub in a.submissions}
 
 
+def _timed(cmd: list[str], **kwargs) -> tuple[float, float]:
+    """Run ``cmd``; return its wall seconds and the CPU seconds (user + system) of it and every descendant
+    it waited for (what a perfect scheduler would have to spread over the cores)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, **kwargs)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
 def _grade_cnnlab(bindir: str, env: dict, course: Path, ids: list[str], extra: list[str]) -> dict[str, float]:
     """Seconds per notebook of `cnnlab grade autograde -a <id>` (one call per notebook)."""
     times = {}
     for aid in ids:
-        t0 = time.perf_counter()
-        subprocess.run([os.path.join(bindir, "cnnlab"), "grade", "autograde", "--course", str(course), "-a", aid,
-                        *extra], env=env, check=True, stdout=subprocess.DEVNULL)
-        times[aid] = time.perf_counter() - t0
+        times[aid], _ = _timed([os.path.join(bindir, "cnnlab"), "grade", "autograde", "--course", str(course),
+                                "-a", aid, *extra], env=env, check=True, stdout=subprocess.DEVNULL)
     return times
 
 
@@ -134,19 +144,17 @@ def main() -> int:
         # change in the machine's load hits both sides of a ratio alike.
         clusters = {}
         t_plain: dict[str, float] = {}
+        cpu_plain: dict[str, float] = {}
         timings: dict[str, dict[str, float]] = {name: {} for name in runs}
         try:
             for name, (_, how) in runs.items():
                 if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
                     clusters[name] = _dask_cluster(bindir, env, how, max(1, 2 // how))
             for aid in ids:
-                t0 = time.perf_counter()
-                subprocess.run([os.path.join(bindir, "nbgrader"), "autograde", aid, "--force",
-                                f"--CourseDirectory.root={plain}", "--CourseDirectory.course_id=cnnlab",
-                                f"--Execute.timeout={args.cell_timeout}", "--log-level=ERROR"],
-                               cwd=plain, env=env, check=False,
-                               stdout=subprocess.DEVNULL)
-                t_plain[aid] = time.perf_counter() - t0
+                t_plain[aid], cpu_plain[aid] = _timed(
+                    [os.path.join(bindir, "nbgrader"), "autograde", aid, "--force", f"--CourseDirectory.root={plain}",
+                     "--CourseDirectory.course_id=cnnlab", f"--Execute.timeout={args.cell_timeout}",
+                     "--log-level=ERROR"], cwd=plain, env=env, check=False, stdout=subprocess.DEVNULL)
                 for name, (folder, how) in runs.items():
                     if isinstance(how, int):
                         extra = ["--scheduler", clusters[name][0], "--threads", str(max(1, 2 // how))]
@@ -162,14 +170,23 @@ def main() -> int:
 
         print(f"load average after: {os.getloadavg()}")
         names = list(runs)
-        print("\n| notebook | n | plain nbgrader (s) | " + " | ".join(f"{n} (s, ratio)" for n in names) + " |")
-        print("|---|---|---|" + "---|" * len(names))
+        cores = os.cpu_count() or 1
+        # The ceiling: plain nbgrader's CPU seconds spread perfectly over every core. A notebook whose
+        # kernel already keeps several cores busy (TensorFlow, BLAS) leaves a parallel grader little to gain.
+        print("\n| notebook | n | plain nbgrader (s) | its CPU (s) | ceiling | "
+              + " | ".join(f"{n} (s, ratio)" for n in names) + " |")
+        print("|---|---|---|---|---|" + "---|" * len(names))
         for aid in ids:
             cells = [f"{timings[n][aid]:.1f} ({t_plain[aid] / timings[n][aid]:.2f}x)" for n in names]
-            print(f"| `{aid}` | {per_nb[aid]} | {t_plain[aid]:.1f} | " + " | ".join(cells) + " |")
-        total_plain = sum(t_plain.values())
+            ceiling = cores * t_plain[aid] / max(cpu_plain[aid], 1e-9)
+            print(f"| `{aid}` | {per_nb[aid]} | {t_plain[aid]:.1f} | {cpu_plain[aid]:.1f} | {ceiling:.2f}x | "
+                  + " | ".join(cells) + " |")
+        total_plain, total_cpu = sum(t_plain.values()), sum(cpu_plain.values())
         cells = [f"{sum(timings[n].values()):.1f} ({total_plain / sum(timings[n].values()):.2f}x)" for n in names]
-        print(f"| all | {len(subs)} | {total_plain:.1f} | " + " | ".join(cells) + " |")
+        print(f"| all | {len(subs)} | {total_plain:.1f} | {total_cpu:.1f} | "
+              f"{cores * total_plain / max(total_cpu, 1e-9):.2f}x | " + " | ".join(cells) + " |")
+        print(f"ceiling: {cores} cores x plain's wall / plain's CPU seconds, the most any grader doing plain's work "
+              "could gain here")
         print("target: -j 2 at least 1.8x plain nbgrader on 2 cores for every notebook")
 
         a = scores(plain)

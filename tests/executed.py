@@ -38,6 +38,11 @@ PROBES = {
         "      'mnist_shape': list(x_mnist.shape), 'mnist_seconds': history_mnist.seconds, 'seeds': list(seeds),\n"
         "      'depth_runs': {k: [[float(x) for x in run] for run in v] for k, v in depth_runs.items()}}))"
     ),
+    "09_transfer_learning": (
+        "import json\n"
+        "print('PROBE ' + json.dumps({'path': backbone.path, 'results': results, 'knn': knn_accuracy,\n"
+        "      'task_a_accuracy': getattr(backbone.history, 'test_accuracy', None)}))"
+    ),
     "11_capstone": (
         "import json\n"
         "print('PROBE ' + json.dumps({'log': capstone.read_log(), 'n_train': len(x_train), 'n_test': len(x_test)}))"

@@ -271,17 +271,23 @@ QUESTIONS: dict[str, list[Question]] = {
         Question(
             "q_cnn_confusions", "which classes does it confuse?",
             "Read your confusion matrix: which pairs of classes does the network confuse most often? Why "
-            "those pairs, and why are a cat and a truck rarely confused?",
+            "those pairs, and why are a cat and a truck rarely confused? How could you test your explanation "
+            "with the trained network itself?",
             "Typical confusions are cat ↔ dog, airplane ↔ ship, automobile ↔ truck and the animals among "
             "themselves: classes that share shapes, textures and backgrounds (sky, water, grass) at 32×32 "
             "pixels. A small CNN trained for a few epochs relies on such cues (colour, background, rough "
             "shape), and they separate vehicles from animals well but not a cat from a dog, whose "
             "difference is in details that 32×32 pixels barely show. Vehicles and animals are confused "
-            "with each other much less often.",
+            "with each other much less often. To test it: look at the misclassified images of a confused "
+            "pair (do they share a background or a pose?), or cover parts of them, as the occlusion maps at "
+            "the end of this notebook do: if covering the water changes \"ship\" more than covering the "
+            "ship, the network relies on the background.",
             [(1, "names the main confused pairs from the matrix (e.g. cat/dog, automobile/truck, "
                  "airplane/ship)"),
              (1, "explains with shared shape, texture or background at low resolution, versus classes "
-                 "that differ in those cues")],
+                 "that differ in those cues"),
+             (1, "a concrete test with the network: inspect the confused images, or occlude the object "
+                 "versus the background and compare the drop in the class's probability")],
             anchor="**Misclassified test images.**",
             strip=[("**Misclassified test images.**",
                     "Typical confusions are cat ↔ dog, airplane ↔ ship, automobile ↔ truck and the animals "
@@ -399,18 +405,24 @@ QUESTIONS: dict[str, list[Question]] = {
             "q_transfer_few_labels", "when transfer pays off",
             "The frozen-base model trains (c+1)·k weights; the network trained from scratch trains all of "
             "its weights. Using that, explain why pre-training should help most when task B has few labels "
-            "per class, and why its advantage shrinks (or disappears) with many labels.",
+            "per class, and why its advantage shrinks (or disappears) with many labels. Then say whether "
+            "your experiment's table supports this, and how sure it lets you be.",
             "With few labels a network trained from scratch must learn all its weights, features included, "
             "from a handful of images per class: it overfits and its features are poor. The frozen base "
             "brings features learned from many images of task A, and only the head's (c+1)·k weights (258 "
             "offline) must come from task B's labels, which few labels can determine. With many labels the "
-            "network trained from scratch can learn features made for task B itself (here cat versus dog, "
-            "classes task A never saw), so it catches up with, and can overtake, features learned for "
-            "another task.",
+            "network trained from scratch can learn features made for task B itself (here deer versus "
+            "truck, classes task A never saw), so it catches up with, and can overtake, features learned "
+            "for another task. The experiment supports the first half: with 10 labels per class both "
+            "transfer methods beat training from scratch in every seed, by more than twice the "
+            "seed-to-seed spread of the paired differences; with three seeds that spread is itself rough, "
+            "and the second half (many labels) was not measured here (bench/transfer.py does).",
             [(1, "few labels: from scratch must learn features from too little data (overfits); the "
                  "frozen base needs only the head's few weights"),
              (1, "many labels: from scratch learns task-specific features and catches up; A's features "
-                 "were made for other classes")],
+                 "were made for other classes"),
+             (1, "reads the measured gains against their seed-to-seed spread (paired by seed) and says what "
+                 "three seeds and one label budget can and cannot show")],
             anchor="## Summary"),
     ],
     "10_representation_learning": [
@@ -435,17 +447,22 @@ QUESTIONS: dict[str, list[Question]] = {
             "q_repr_nonlinear_codes", "when non-linearity matters",
             "With 2 numbers per digit the autoencoder's codes beat PCA's in kNN accuracy by about 9 "
             "points (51.5 % vs 42.6 % on our reference run); with 16 numbers the two are within about a "
-            "point (95.7 % vs 94.4 %). Why does a non-linear code matter most when the code is very short?",
+            "point (95.7 % vs 94.4 %). Why does a non-linear code matter most when the code is very short? "
+            "And which digits does PCA's 2-D picture keep apart all the same, and why those?",
             "PCA can only project onto a flat subspace. The digits lie on a curved manifold, so in 2 "
             "dimensions the best flat plane still lays different digits on top of each other (only the 0s "
             "and 1s stand apart). The autoencoder can bend and fold its map, placing parts of the curved "
             "manifold side by side, so with the same 2 numbers it keeps more classes apart. With 16 "
             "dimensions a flat subspace already keeps most of the variance and most of what separates the "
-            "classes, so there is little left for the non-linearity to add.",
+            "classes, so there is little left for the non-linearity to add. PCA's first components are the "
+            "directions of largest variance, mostly how much ink there is and where: a 0 (a wide ring) and "
+            "a 1 (a thin stroke) differ most along them, so they stay apart even in a flat 2-D projection.",
             [(1, "PCA is a linear projection; the data manifold is curved, so 2 linear dimensions mix "
                  "classes"),
              (1, "the autoencoder can fold the manifold into 2 dimensions; with 16 dimensions a linear "
-                 "subspace already keeps nearly everything")],
+                 "subspace already keeps nearly everything"),
+             (1, "PCA still separates 0s and 1s: they differ most along the largest-variance directions "
+                 "(amount and place of ink)")],
             anchor="## Summary"),
     ],
     "11_capstone": [
@@ -540,16 +557,18 @@ PREDICTIONS: dict[str, list[Prediction]] = {
             "this from the whole table, before the text after it does.")],
     "09_transfer_learning": [Prediction(
         "my_prediction_knn_embeddings",
-        "kNN on raw pixels tells cats from dogs barely better than chance (50 %). What test accuracy will "
-        "kNN reach on the frozen base's **embeddings**, which never saw a cat or a dog, in percent?",
+        "kNN on raw pixels tells deer from trucks only somewhat better than chance (50 %): about 63 % in "
+        "our run. What test accuracy will kNN reach on the frozen base's **embeddings**, from a base that "
+        "never saw a deer or a truck, in percent?",
         "a percentage, e.g. 60",
         before="from sklearn.decomposition import PCA", after="from sklearn.decomposition import PCA",
         measured='measured = 100 * knn_accuracy["embeddings"]',
         what="10-NN test accuracy on the embeddings", unit=" %",
-        why="The base was trained to tell other classes apart, and the features it needed for that (fur "
-            "texture, ears, eyes, body shapes) also differ between cats and dogs, while pixel distances "
-            "mostly compare colour and background. How much the embeddings gain depends on how well the "
-            "base was pre-trained: the text below compares the two numbers.")],
+        why="The base was trained to tell other classes apart, among them a horse from an automobile, and "
+            "the features it needed for that (legs and bodies, wheels, windows, straight edges) also tell a "
+            "deer from a truck, while pixel distances mostly compare colour and background. How much the "
+            "embeddings gain depends on how well the base was pre-trained: the text below compares the two "
+            "numbers.")],
     "10_representation_learning": [Prediction(
         "my_prediction_mnist_contrast_ratio",
         "Shuffling each pixel's column keeps every pixel's values but destroys the strokes. How many times "
