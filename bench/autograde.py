@@ -80,7 +80,10 @@ def _timed(cmd: list[str], **kwargs) -> tuple[float, float]:
 
 
 def _grade_cnnlab(bindir: str, env: dict, course: Path, ids: list[str], extra: list[str]) -> dict[str, float]:
-    """Seconds per notebook of `cnnlab grade autograde -a <id>` (one call per notebook)."""
+    """Seconds per notebook of `cnnlab grade autograde -a <id>` (one call per notebook).
+
+    (Its CPU seconds are not reported: the sandboxed kernels' processes are not all waited for by a
+    process this one waits for, so getrusage would miss most of them.)"""
     times = {}
     for aid in ids:
         times[aid], _ = _timed([os.path.join(bindir, "cnnlab"), "grade", "autograde", "--course", str(course),
