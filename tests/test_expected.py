@@ -83,3 +83,17 @@ def test_record_rejects_what_is_not_plain_data(bad):
 def test_only_plain_data_can_be_published(value):
     with pytest.raises(TypeError):
         record.encode(value)
+
+
+def test_references_run_only_the_imports_the_answers_use():
+    """Grading workers build the hidden cases' expected values from the answer cells: notebook 4 imports Keras
+    to compare with it, but its answers are NumPy only, so the workers must not import it (seconds each)."""
+    import nbformat
+
+    from cnnlab.checks import keras_cnn, pooling
+    from cnnlab.grade import references
+
+    ns = references.namespace(nbformat.read(nbtools.SOLUTIONS / "04_pooling.ipynb", as_version=4), pooling)
+    assert "keras" not in ns and "np" in ns and callable(ns["max_pool2d"])
+    ns = references.namespace(nbformat.read(nbtools.SOLUTIONS / "06_keras_cnn.ipynb", as_version=4), keras_cnn)
+    assert "keras" in ns and "layers" in ns and callable(ns["build_cnn"])
