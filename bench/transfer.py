@@ -18,8 +18,8 @@ accuracy / from-scratch accuracy, and each transfer method's gain over from scra
 gain's standard deviation and how many of them it is, all measured in this run.
 
 Offline, the shared CIFAR-10 subset has about 500 training images per class, so "all" is the rarer class's
-count (then only the test images are left to score on); with the full data set (online) 1000 is possible. The machine may be shared: the script
-prints the load average before and after.
+count (then only the test images are left to score on); with the full data set (online) 1000 is possible.
+The machine may be shared: the script prints the load average before and after.
 """
 
 from __future__ import annotations

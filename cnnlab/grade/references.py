@@ -30,13 +30,6 @@ def is_answer_cell(cell) -> bool:
     return cell.cell_type == "code" and bool(meta.get("solution"))
 
 
-def _bound(alias: ast.alias, node: ast.stmt) -> str:
-    """The name an import binds: ``import a.b`` binds ``a``, ``from m import x as y`` binds ``y``."""
-    if alias.asname:
-        return alias.asname
-    return alias.name.split(".")[0] if isinstance(node, ast.Import) else alias.name
-
-
 def namespace(source_notebook: nbformat.NotebookNode, module) -> dict:
     """The names the notebook's answer cells define, run after its imports and ``REFERENCE_SETUP``.
 
@@ -44,21 +37,22 @@ def namespace(source_notebook: nbformat.NotebookNode, module) -> dict:
     that imports Keras to show something, with NumPy-only answers, does not make every grading
     worker import TensorFlow (seconds of CPU per worker).
     """
-    used: set[str] = set()
-    for code in [cell.source for cell in source_notebook.cells if is_answer_cell(cell)] + \
-            [getattr(module, "REFERENCE_SETUP", "")]:
-        tree = static_rules.parse(code)
-        used |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} if tree is not None else set()
+    setup = getattr(module, "REFERENCE_SETUP", "")
+    trees = [static_rules.parse(code) for code in
+             [cell.source for cell in source_notebook.cells if is_answer_cell(cell)] + [setup]]
+    used = {node.id for tree in trees if tree is not None for node in ast.walk(tree) if isinstance(node, ast.Name)}
     imports = []
     for cell in source_notebook.cells:
         if cell.cell_type == "code" and not is_answer_cell(cell):
             tree = static_rules.parse(cell.source)
-            imports += [node for node in (tree.body if tree is not None else [])
-                        if isinstance(node, (ast.Import, ast.ImportFrom))
-                        and any(a.name == "*" or _bound(a, node) in used for a in node.names)]
+            for node in tree.body if tree is not None else []:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    bound = static_rules.module_aliases([ast.Module(body=[node], type_ignores=[])])
+                    if "*" in bound or not used.isdisjoint(bound):
+                        imports.append(node)
     ns: dict[str, Any] = {"__name__": "__references__"}
     exec(compile(ast.Module(body=imports, type_ignores=[]), "<imports>", "exec"), ns)
-    exec(getattr(module, "REFERENCE_SETUP", ""), ns)
+    exec(setup, ns)
     for cell in source_notebook.cells:
         if is_answer_cell(cell):
             gid = cell.metadata["nbgrader"].get("grade_id", "?")
