@@ -2,8 +2,8 @@
 
 Grades the solution of each notebook (as a student who solved everything would submit it) with
 `cnnlab grade autograde`, one at a time, under a generous limit, and prints the peak memory of
-the whole sandbox (the kernel and all it started) that its cgroup recorded. Needs cgroups (run as
-root) and the real data:
+the whole sandbox (the kernel, started fresh, and all it started) that its cgroup recorded. Needs
+cgroups (run as root) and the real data:
 
     CNNLAB_DATA=/work/shared/data python bench/peak_memory.py                 # every notebook
     CNNLAB_DATA=/work/shared/data python bench/peak_memory.py 03_conv_arithmetic
@@ -45,7 +45,9 @@ def main() -> int:
             folder.mkdir(parents=True)
             nbtools.filled_submission(course / "release" / aid / f"{aid}.ipynb", nbtools.SOLUTIONS / f"{aid}.ipynb",
                                       folder / f"{aid}.ipynb")
-            limits = ag.Limits(memory_mb=args.limit_mb, submission_timeout=1800)
+            # A fresh kernel: a forked one shares its imports' memory with the fork server, whose
+            # cgroup is charged for it, so its own peak would understate what the notebook needs.
+            limits = ag.Limits(memory_mb=args.limit_mb, submission_timeout=1800, fork_server=False)
             [out] = ag.autograde(course, jobs=1, limits=limits, assignments=[aid], progress=False)
             rows.append((aid, out.peak_memory_mb, out.score, out.max_score, out.seconds))
             print(f"{aid:28s} peak {out.peak_memory_mb or float('nan'):7.0f} MiB   score {out.score}/{out.max_score}"

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="BLAS/TensorFlow threads per kernel (default: CPUs // jobs)")
     auto.add_argument("--no-sandbox", action="store_true",
                       help="run kernels unsandboxed, as plain nbgrader does (only for trusted submissions)")
+    auto.add_argument("--no-fork-server", action="store_true",
+                      help="start every kernel fresh instead of forking it from one that has imported the "
+                           "notebook's modules (slower; see README, Speed)")
 
     fb = steps.add_parser("feedback", help="per-student HTML feedback without hidden tests")
     _course_args(fb)
@@ -178,7 +181,7 @@ def _grade(args) -> int:
 
         limits = Limits(cell_timeout=args.timeout, submission_timeout=args.notebook_timeout,
                         memory_mb=args.memory_mb or Limits.memory_mb, sandbox=not args.no_sandbox,
-                        threads=args.threads)
+                        threads=args.threads, fork_server=not args.no_fork_server)
         try:
             outcomes = autograde(args.course, db_url=args.db, jobs=args.jobs, limits=limits,
                                  assignments=args.assignment, students=args.student, force=args.force,
@@ -266,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         return _start(args, unknown)
     if unknown:
         _parser().error(f"unrecognized arguments: {' '.join(unknown)}")
+    # jsonschema (under nbformat) imports rfc3987_syntax where it is installed, to check the "iri"
+    # format that no notebook schema uses; it builds its grammars at import, seconds at every start.
+    sys.modules.setdefault("rfc3987_syntax", None)
     if args.command == "release":
         return _release(args)
     return _grade(args)

@@ -26,3 +26,11 @@ def require_sandbox() -> None:
         check_available()
     except SandboxUnavailable as exc:
         unavailable(str(exc))
+
+
+def require_fork_server() -> None:
+    """Kernels must be forkable here, each in a cgroup of its own (root, with cgroups)."""
+    from cnnlab.grade import cgroups, zygote
+
+    if not zygote.usable():
+        unavailable("the fork server needs root and cgroups: " + (cgroups.available() or "not root"))

@@ -97,3 +97,27 @@ def test_references_run_only_the_imports_the_answers_use():
     assert "keras" not in ns and "np" in ns and callable(ns["max_pool2d"])
     ns = references.namespace(nbformat.read(nbtools.SOLUTIONS / "06_keras_cnn.ipynb", as_version=4), keras_cnn)
     assert "keras" in ns and "layers" in ns and callable(ns["build_cnn"])
+
+
+def test_workers_given_the_hidden_expectations_never_run_the_answers(monkeypatch):
+    """The grading parent computes the hidden cases' expected values once per class (the answers of notebook 3
+    import Keras) and sends them with each job: a worker seeded with them judges without running the answers."""
+    import nbformat
+
+    from cnnlab.grade import judge, references
+
+    text = (nbtools.SOLUTIONS / "03_conv_arithmetic.ipynb").read_text(encoding="utf-8")
+    computed = judge.hidden_expectations(text)
+    fresh = judge.Judge(nbformat.reads(text, as_version=4))
+    calls = [call for cell in fresh.source.cells if judge.is_test_cell(cell)
+             for call in judge.judged_calls(cell.source, fresh.module) if call.suite == "hidden"]
+    assert calls and len(computed) == len({references.call_key(c) for c in calls})
+
+    def never(*args, **kwargs):
+        raise AssertionError("a seeded worker ran the answer cells")
+
+    monkeypatch.setattr(references, "namespace", never)
+    fresh.references.seed(computed)
+    for call in calls:
+        _same(fresh.references.expected(call)["expected"], computed[references.call_key(call)]["expected"],
+              call.exercise)

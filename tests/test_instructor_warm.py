@@ -1,5 +1,6 @@
 """Warm kernels (cnnlab/grade/warm.py): started before a submission arrives, never carrying one
-student's state to the next.
+student's state to the next, whether forked from a fork server (cnnlab/grade/zygote.py) or
+started fresh (``Limits.fork_server=False``).
 
 Three submissions go through the worker one after another in this process, each told that
 another follows, so the second and third run in kernels started while the one before was
@@ -16,9 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnlab.grade import warm, worker
+from cnnlab.grade import warm, worker, zygote
 from instructor_tools import RIGHT, TINY, answered, tiny_course
-from needs import require_sandbox
+from needs import require_fork_server, require_sandbox
 
 LEAVE = """import os, builtins, subprocess, numpy, cnnlab
 open('/tmp/leak-a', 'w').write('a')
@@ -45,16 +46,19 @@ def add(a, b):
     return a + b if not seen else None"""
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+@pytest.fixture(scope="module", params=["forked", "fresh"])
+def graded(tmp_path_factory, request):
     require_sandbox()
+    forked = request.param == "forked"
+    if forked:
+        require_fork_server()
     root = tmp_path_factory.mktemp("warm")
     course = tiny_course(root)
     released = course / "release" / TINY / f"{TINY}.ipynb"
     source = worker.read_folder(course / "source" / TINY)
-    limits = worker.Limits(memory_mb=1024, cell_timeout=20, submission_timeout=120, threads=1)
+    limits = worker.Limits(memory_mb=1024, cell_timeout=20, submission_timeout=120, threads=1, fork_server=forked)
     students = [("a", LEAVE, {}), ("b", LOOK, {}), ("c", LOOK, {"note.txt": b"c's own file"})]
-    before = dict(warm.STARTED)
+    before, forks = dict(warm.STARTED), dict(zygote.STARTED)
     results = {}
     for i, (student, add, extra) in enumerate(students):
         nb = answered(released, {"add": add, "mul": RIGHT["mul"]})
@@ -62,7 +66,10 @@ def graded(tmp_path_factory):
         job = worker.Job(student, TINY, source, files, limits, [str(course)], warm_next=i < len(students) - 1)
         results[student] = worker.grade(job)
     taken = warm.STARTED["taken"] - before["taken"]
-    yield results, taken
+    forks = {k: zygote.STARTED[k] - forks[k] for k in forks} if forked else None
+    if forks is not None:
+        forks["warm"] = warm.STARTED["warm"] - before["warm"]
+    yield results, taken, forks
     worker.cleanup()
 
 
@@ -73,14 +80,17 @@ def _outputs(result, grade_id: str) -> str:
 
 
 def test_every_submission_ran_in_a_warm_kernel(graded):
-    results, taken = graded
+    results, taken, forks = graded
     assert all(not r.error for r in results.values()), {k: r.error for k, r in results.items()}
     assert taken == 3  # each started before nbgrader's execute step asked for one
     assert "left state" in _outputs(results["a"], "add")
+    if forks is not None:  # every kernel forked from one fork server, which imported once
+        # (c's kernel was started twice: the first, started before c's own file was known, did not fit)
+        assert forks == {"servers": 1, "forked": 4, "warm": 4}, forks
 
 
 def test_no_state_crosses_from_one_student_to_the_next(graded):
-    results, _ = graded
+    results, _, _ = graded
     for student in ("b", "c"):
         out = _outputs(results[student], "add")
         assert "seen []" in out, out
@@ -89,7 +99,7 @@ def test_no_state_crosses_from_one_student_to_the_next(graded):
 
 
 def test_warm_kernel_runs_as_nbgrader_would(graded):
-    results, _ = graded
+    results, _, _ = graded
     assert "autograding autograde" in _outputs(results["b"], "add")  # NBGRADER_EXECUTION, as nbgrader sets it
     assert "note None" in _outputs(results["b"], "add")
     assert "note c's own file" in _outputs(results["c"], "add")  # the submission's own files, in its home
@@ -97,4 +107,6 @@ def test_warm_kernel_runs_as_nbgrader_would(graded):
 
 def test_nothing_is_left_running(graded):
     assert warm._WARM is None
+    worker.cleanup()  # what a grading worker does at its exit: its fork server stops too
+    assert zygote._ZYGOTE is None
     assert not list(Path("/tmp").glob(f"cnnlab-k-{os.getpid()}-*"))

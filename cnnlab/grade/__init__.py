@@ -6,7 +6,9 @@ The pipeline of ``cnnlab grade autograde``, one module per part:
   cnnlab's record of what was graded from which files;
 - :mod:`~cnnlab.grade.worker`: the worker, a function from (assignment source, submission files,
   limits) to (executed notebooks, verdicts), with student code in :mod:`~cnnlab.grade.sandbox`
-  (bubblewrap, :mod:`~cnnlab.grade.cgroups`) and nbgrader's steps from :mod:`~cnnlab.grade.steps`;
+  (bubblewrap, :mod:`~cnnlab.grade.cgroups`), kernels forked from a fork server that has imported
+  once (:mod:`~cnnlab.grade.zygote`, :mod:`~cnnlab.grade.forkserver`) or started ahead
+  (:mod:`~cnnlab.grade.warm`), and nbgrader's steps from :mod:`~cnnlab.grade.steps`;
 - :mod:`~cnnlab.grade.executors`: where workers run: a local process pool, or a Dask cluster;
 - :mod:`~cnnlab.grade.writer`: the gradebook's only writer, merging results as they arrive;
 - :mod:`~cnnlab.grade.autograde`: the pipeline that joins them.

@@ -91,6 +91,10 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         for warning in found:
             print(f"warning: {warning}", file=sys.stderr)
 
+    # The hidden cases' expected values, once per assignment here rather than once per worker (the
+    # answers may import TensorFlow), while the workers' kernels start.
+    expected = {aid: hidden_expectations(source) for aid, source in sources.items()}
+    todo = [(replace(job, expected=expected[job.assignment]), fp) for job, fp in todo]
     fingerprints = {job.key: fp for job, fp in todo}
     bar = tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress)
     results = executor.run([job for job, _ in todo])
@@ -118,3 +122,17 @@ def _self_test(executor: Executor, kernels: list[str], job: Job) -> list[str]:
 
     found = self_test(kernels, job.limits, job.forbidden)
     return [w for w in found.split("; ") if w]
+
+
+def hidden_expectations(source: dict[str, bytes]) -> dict[str, dict]:
+    """source notebook name → the expected values of its hidden cases (see :mod:`cnnlab.grade.judge`)."""
+    from . import judge
+
+    found = {}
+    for name, data in source.items():
+        if name.endswith(".ipynb") and "/" not in name:
+            try:
+                found[name] = judge.hidden_expectations(data.decode("utf-8"))
+            except Exception:  # noqa: BLE001  (a broken source: each worker reports it)
+                continue
+    return found

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import os
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,15 +148,44 @@ class Group:
                     continue
         return 0
 
+    def pids(self) -> list[int]:
+        """The processes in the group."""
+        found = set()
+        for procs in self.procs:
+            try:
+                found.update(int(p) for p in Path(procs).read_text().split())
+            except (OSError, ValueError):
+                pass
+        return sorted(found)
+
+    def kill(self, wait_s: float = 5.0) -> None:
+        """Kill every process in the group and wait until none is left.
+
+        cgroup v2 kills them at once (``cgroup.kill``); on v1 they are sent SIGKILL until the group
+        is empty (a process forked meanwhile is caught by the next round; ``pids.max`` bounds them).
+        """
+        end = time.monotonic() + wait_s
+        while time.monotonic() < end:
+            pids = self.pids()
+            if not pids:
+                return
+            kill = self.dirs[0] / "cgroup.kill"
+            try:
+                if kill.exists():
+                    kill.write_text("1")
+                else:
+                    for pid in pids:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+            except OSError:
+                return
+            time.sleep(0.01)
+
     def remove(self) -> None:
         """Kill whatever is left in the group and delete it."""
-        for d in self.dirs:
-            kill = d / "cgroup.kill"
-            if kill.exists():
-                try:
-                    kill.write_text("1")
-                except OSError:
-                    pass
+        self.kill()
         for d in self.dirs:
             for _ in range(50):  # the last processes may take a moment to exit
                 try:

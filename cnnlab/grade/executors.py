@@ -30,14 +30,14 @@ def _failed(job: Job, why: str) -> Result:
 def _init_local_worker() -> None:
     from multiprocessing.util import Finalize
 
-    from . import warm, worker
+    from . import warm, worker, zygote
 
     quiet_warnings()
     import nbgrader.apps  # noqa: F401  (inherited from the parent: already imported)
     # Forked from the parent: its sandbox slot, scratch folder and warm kernel (if it had them) are not ours.
     worker._SLOT = worker._SLOT_LOCK = worker._ROOT = None
     worker._TEMPLATES.clear()
-    warm._WARM = None
+    warm._WARM = zygote._ZYGOTE = None
     Finalize(None, worker.cleanup, exitpriority=10)  # a warm kernel and the scratch folder, when the pool stops
 
 

@@ -231,13 +231,34 @@ _JUDGES: dict[str, Judge] = {}
 
 def judge_for(path: Path) -> Judge:
     """One Judge per source notebook file content (the answer cells run once per process)."""
-    text = Path(path).read_text(encoding="utf-8")
+    return judge_of(Path(path).read_text(encoding="utf-8"))
+
+
+def judge_of(text: str) -> Judge:
+    """The Judge of a source notebook's text (one per content and process)."""
     import hashlib
 
     key = hashlib.sha256(text.encode()).hexdigest()
     if key not in _JUDGES:
         _JUDGES[key] = Judge(nbformat.reads(text, as_version=4))
     return _JUDGES[key]
+
+
+def hidden_expectations(text: str) -> dict[str, dict]:
+    """The expected values of a source notebook's hidden cases, computed here from the instructor's
+    answers, for workers to :func:`seed` (computed once per class instead of once per worker)."""
+    judge = judge_of(text)
+    if judge.module is None:
+        return {}
+    calls = [call for cell in judge.source.cells if is_test_cell(cell)
+             for call in judged_calls(cell.source, judge.module)]
+    return judge.references.computed(calls)
+
+
+def seed(text: str, computed: dict[str, dict]) -> None:
+    """Give the Judge of this source notebook expected values computed elsewhere (:func:`hidden_expectations`)."""
+    if computed:
+        judge_of(text).references.seed(computed)
 
 
 class JudgeCells(NbGraderPreprocessor):

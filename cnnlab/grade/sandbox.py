@@ -52,7 +52,7 @@ from traitlets import Bool, Integer, List, Unicode
 
 from nbgrader.preprocessors import Execute
 
-from . import cgroups
+from . import cgroups, zygote
 
 MB = 1024 * 1024
 SANDBOX_UID_ENV = "CNNLAB_SANDBOX_UID"
@@ -292,6 +292,8 @@ class SandboxKernelManager(AsyncKernelManager):
     nofile = Integer(1024, help="open-file limit").tag(config=True)
     ipc_kb = Integer(1024, help="size of the kernel's connection folder (KiB; root only)").tag(config=True)
     forbidden = List(Unicode(), help="folders that must stay invisible to the kernel").tag(config=True)
+    fork_server = Bool(True, help="fork the kernel from a fork server that has imported the notebook's "
+                                  "modules, where that is as isolated (cnnlab.grade.zygote)").tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -304,6 +306,7 @@ class SandboxKernelManager(AsyncKernelManager):
         self._group = None
         self.peak_mb: float | None = None   # the kernel's peak memory, once it has stopped (cgroups only)
         self.oom_killed = False
+        self._zygote = None                 # the fork server this kernel is forked from (cnnlab.grade.zygote)
 
     def _uid(self) -> int | None:
         if os.geteuid() != 0:
@@ -312,7 +315,8 @@ class SandboxKernelManager(AsyncKernelManager):
         return base + self.uid_slot
 
     def format_kernel_cmd(self, extra_arguments=None):
-        return self.sandboxed(super().format_kernel_cmd(extra_arguments))
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return cmd if self._zygote is not None else self.sandboxed(cmd)
 
     def sandboxed(self, cmd: list[str]) -> list[str]:
         """``cmd`` wrapped to run in this kernel's sandbox (same binds, uid and limits)."""
@@ -353,14 +357,44 @@ class SandboxKernelManager(AsyncKernelManager):
         from .warm import kernel_files
 
         self._files = kernel_files(kw.pop("cwd", None))
+        self._zygote = zygote.for_manager(self) if self.fork_server else None
+        if self._zygote is not None:  # the connection folder must be one the fork server's sandbox shows
+            remove_quota(self._ipc_dir, self._ipc_mounted)
+            self._ipc_dir, self._ipc_mounted = self._zygote.new_ipc_dir(self._uid()), False
+            self.ip = os.path.join(self._ipc_dir, "k")
+            self.connection_file = os.path.join(self._ipc_dir, "kernel.json")
         kw["cwd"] = self._ipc_dir
         return await super()._async_pre_start_kernel(**kw)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
+        argv = zygote.kernel_argv(kernel_cmd) if self._zygote is not None else None
+        if argv is not None:
+            try:
+                self._fork(argv)
+                return
+            except (zygote.ZygoteFailed, OSError):  # start this kernel fresh; the next gets a new fork server
+                self._zygote.broken = True
+                self._zygote.stop_server()
+        if self._zygote is not None:
+            kernel_cmd = self.sandboxed(kernel_cmd)
         # The kernel's own stdout/stderr (not its outputs, which go over ZeroMQ) would
         # flood the grader's terminal: discard them.
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def _fork(self, argv: list[str]) -> None:
+        """Start the kernel as a child of the fork server, in a cgroup of its own."""
+        server = self._zygote
+        uid = self._uid()
+        os.chown(self.connection_file, uid, uid)
+        if not server.alive():
+            server.start(zygote.preload_of(argv))
+        self._drop_group()
+        self._group = cgroups.create(self.memory_mb, self.nproc)
+        process = server.fork(argv, zygote.files_of(self._files), self._group)
+        provisioner = self.provisioner
+        provisioner.process, provisioner.pid, provisioner.pgid = process, process.pid, None
+        self._reconcile_connection_info(provisioner.connection_info)
 
     async def _async_interrupt_kernel(self):
         assert self.kernel_spec is not None
@@ -373,7 +407,7 @@ class SandboxKernelManager(AsyncKernelManager):
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             self._drop_group()
-            remove_quota(self._ipc_dir, self._ipc_mounted)
+            remove_quota(self._ipc_dir, self._ipc_mounted)  # (a forked kernel's: its own folder only)
 
     cleanup_resources = _async_cleanup_resources
 

@@ -94,4 +94,5 @@ def worker_config(limits: Limits, forbidden: list[str], slot: int = 0) -> dict:
         "SandboxKernelManager.file_size_mb": limits.file_size_mb,
         "SandboxKernelManager.forbidden": forbidden,
         "SandboxKernelManager.uid_slot": slot,
+        "SandboxKernelManager.fork_server": limits.fork_server,
     }

@@ -17,13 +17,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from . import nbgrader_api, warm
+from . import judge, nbgrader_api, warm, zygote
 
 MB = 1024 * 1024
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -42,6 +43,7 @@ class Limits:
     max_output_mb: int = 1          # output kept per cell
     max_submission_mb: int = 20     # larger submitted notebooks are rejected unread
     sandbox: bool = True
+    fork_server: bool = True        # fork sandboxed kernels from one that has imported (cnnlab.grade.zygote)
     threads: int = 0                # BLAS/TensorFlow threads per kernel; 0: CPUs // jobs
 
 
@@ -55,6 +57,8 @@ class Job:
     files: dict[str, bytes]         # the student's submitted files: relative path → content
     limits: Limits = field(default_factory=Limits)
     forbidden: list[str] = field(default_factory=list)  # folders the sandbox must never show (the course)
+    expected: dict[str, dict] = field(default_factory=dict)  # source notebook → its hidden cases' expected
+                                                             # values, computed by the parent (judge.py)
     warm_next: bool = False         # another submission of this assignment follows on this worker
 
     @property
@@ -193,9 +197,10 @@ def _write(folder: Path, files: dict[str, bytes]) -> None:
 
 
 def cleanup() -> None:
-    """Stop this process's warm kernel and remove its private grading folder (at a worker's exit)."""
+    """Stop this process's warm kernel and fork server, and remove its private grading folder (at a worker's exit)."""
     global _ROOT
     warm.discard()
+    zygote.discard()
     if _ROOT is not None:
         shutil.rmtree(_ROOT, ignore_errors=True)
     _ROOT = None
@@ -222,8 +227,18 @@ def _template(assignment: str, source: dict[str, bytes]) -> Path:
     return tdir
 
 
+_GRADING = threading.Lock()
+
+
 def grade(job: Job) -> Result:
     """Grade one submission (see the module doc); never raises for a bad submission."""
+    # One at a time per process: its warm kernel and fork server serve one submission at a time
+    # (a Dask worker started with several threads grades in turn, not wrongly).
+    with _GRADING:
+        return _grade(job)
+
+
+def _grade(job: Job) -> Result:
     quiet_warnings()
     start = time.monotonic()
     result = Result(job.student, job.assignment)
@@ -232,6 +247,8 @@ def grade(job: Job) -> Result:
         warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, job.files),
                     warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
     template = _template(job.assignment, job.source)
+    for name, computed in job.expected.items():
+        judge.seed(job.source[name].decode("utf-8"), computed)
     priv = Path(tempfile.mkdtemp(prefix="sub-", dir=_workroot()))
     try:
         shutil.copytree(template / "source", priv / "source", symlinks=False)
@@ -266,10 +283,10 @@ def warm_up(job: Job) -> None:
     private template, and a warm kernel (for a submission of notebooks only). Never raises."""
     try:
         config, kernel = _setup(job)
+        _template(job.assignment, job.source)  # first: a kernel forked from a fork server waits for its imports
         if kernel:
             warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, {}),
                         warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
-        _template(job.assignment, job.source)
     except Exception:  # the first job does it all again, and reports what fails
         pass
 
