@@ -110,3 +110,13 @@ def test_nothing_is_left_running(graded):
     worker.cleanup()  # what a grading worker does at its exit: its fork server stops too
     assert zygote._ZYGOTE is None
     assert not list(Path("/tmp").glob(f"cnnlab-k-{os.getpid()}-*"))
+
+
+def test_tensorflow_is_preloaded_only_where_a_cell_always_imports_it():
+    """Notebook 2 imports TensorFlow only outside FAST mode (never under the grader): preloading it there
+    would cost every worker seconds of CPU; notebook 3 imports it in its set-up cell."""
+    import nbtools
+
+    preload = {aid: warm.preload_for((nbtools.SOLUTIONS / f"{aid}.ipynb").read_bytes())
+               for aid in ("01_knn", "02_convolution", "03_conv_arithmetic")}
+    assert ["quiet_tensorflow" in line for line in preload.values()] == [False, False, True], preload

@@ -73,8 +73,26 @@ def preload_line(modules: list[str], tensorflow: bool) -> str:
 
 def preload_for(notebook_json: bytes) -> str:
     """The preload line for an assignment's source notebook: NumPy and cnnlab always, and
-    TensorFlow where the notebook calls ``runtime.quiet_tensorflow()`` (it then imports it)."""
-    return preload_line(["numpy", "cnnlab"], b"quiet_tensorflow()" in notebook_json)
+    TensorFlow where a code cell calls ``runtime.quiet_tensorflow()`` as a statement of its own
+    (it then imports it whenever it runs; notebook 2 calls it only outside FAST mode, so under the
+    grader it never imports TensorFlow, and preloading it would cost seconds of CPU for nothing)."""
+    import ast
+
+    import nbformat
+
+    from .static_rules import parse
+
+    tensorflow = False
+    if b"quiet_tensorflow()" in notebook_json:
+        nb = nbformat.reads(notebook_json.decode("utf-8"), as_version=4)
+        for cell in nb.cells:
+            tree = parse(cell.source) if cell.cell_type == "code" else None
+            for node in tree.body if tree is not None else []:
+                call = node.value if isinstance(node, ast.Expr) else None
+                if isinstance(call, ast.Call) and getattr(call.func, "attr",
+                                                          getattr(call.func, "id", "")) == "quiet_tensorflow":
+                    tensorflow = True
+    return preload_line(["numpy", "cnnlab"], tensorflow)
 
 
 @dataclass
