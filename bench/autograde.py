@@ -14,6 +14,7 @@ to plain nbgrader, and asserts that every submission got the same score in every
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --notebooks 01_knn --submissions 40
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --scheduler   # also via Dask, 1 and 2 workers
     CNNLAB_DATA=/work/shared/data python bench/autograde.py --cell-timeout 120   # a loaded machine
+    CNNLAB_DATA=/work/shared/data python bench/autograde.py --split-plain   # also plain nbgrader x 2 in parallel
 
 Run it on an otherwise idle machine: the ratio depends on free cores (note `uptime`).
 """
@@ -122,6 +123,9 @@ def main() -> int:
                              "where importing TensorFlow in a notebook's first cell can take longer)")
     parser.add_argument("--scheduler", action="store_true",
                         help="also grade through a local Dask scheduler with 1 and 2 workers")
+    parser.add_argument("--split-plain", action="store_true",
+                        help="also time two plain nbgrader processes side by side, each grading half of the "
+                             "class: what this machine's cores give plain nbgrader's own work in parallel")
     args = parser.parse_args()
     if not os.environ.get("CNNLAB_DATA"):
         print("set CNNLAB_DATA to the folder with CIFAR-10/MNIST", file=sys.stderr)
@@ -140,6 +144,14 @@ def main() -> int:
                 runs[f"dask, {n} worker(s)"] = (Path(tmp) / f"dask{n}", n)
         for folder, _ in runs.values():
             shutil.copytree(plain, folder)
+        halves = [Path(tmp) / "half0", Path(tmp) / "half1"] if args.split_plain else []
+        for i, folder in enumerate(halves):  # every other student of each notebook in each half
+            shutil.copytree(plain, folder)
+            for aid in ids:
+                mine = [st for st, a in subs if a == aid][i::2]
+                for st, a in subs:
+                    if a == aid and st not in mine:
+                        shutil.rmtree(folder / "submitted" / st / aid)
         per_nb = {aid: sum(1 for _, a in subs if a == aid) for aid in ids}
         print(f"class: {len(subs)} submissions over {', '.join(ids)}")
 
@@ -148,12 +160,23 @@ def main() -> int:
         clusters = {}
         t_plain: dict[str, float] = {}
         cpu_plain: dict[str, float] = {}
+        t_split: dict[str, float] = {}
         timings: dict[str, dict[str, float]] = {name: {} for name in runs}
         try:
             for name, (_, how) in runs.items():
                 if isinstance(how, int):  # a Dask cluster of `how` workers, 2 // how threads each
                     clusters[name] = _dask_cluster(bindir, env, how, max(1, 2 // how))
             for aid in ids:
+                if halves:
+                    t0 = time.perf_counter()
+                    procs = [subprocess.Popen(
+                        [os.path.join(bindir, "nbgrader"), "autograde", aid, "--force", f"--CourseDirectory.root={h}",
+                         "--CourseDirectory.course_id=cnnlab", f"--Execute.timeout={args.cell_timeout}",
+                         "--log-level=ERROR"], cwd=h, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        for h in halves]
+                    for proc in procs:
+                        proc.wait()
+                    t_split[aid] = time.perf_counter() - t0
                 t_plain[aid], cpu_plain[aid] = _timed(
                     [os.path.join(bindir, "nbgrader"), "autograde", aid, "--force", f"--CourseDirectory.root={plain}",
                      "--CourseDirectory.course_id=cnnlab", f"--Execute.timeout={args.cell_timeout}",
@@ -176,6 +199,9 @@ def main() -> int:
         cores = os.cpu_count() or 1
         # The ceiling: plain nbgrader's CPU seconds spread perfectly over every core. A notebook whose
         # kernel already keeps several cores busy (TensorFlow, BLAS) leaves a parallel grader little to gain.
+        if halves:  # the peer: plain nbgrader's own work, split over two processes, on the same cores
+            names = ["2 x plain, each half the class"] + names
+            timings[names[0]] = t_split
         print("\n| notebook | n | plain nbgrader (s) | its CPU (s) | ceiling | "
               + " | ".join(f"{n} (s, ratio)" for n in names) + " |")
         print("|---|---|---|---|---|" + "---|" * len(names))
@@ -193,6 +219,9 @@ def main() -> int:
         print("target: -j 2 at least 1.8x plain nbgrader on 2 cores for every notebook")
 
         a = scores(plain)
+        if halves:
+            split = {**scores(halves[0]), **scores(halves[1])}
+            assert split == a, "the two halves' scores differ from plain nbgrader's"
         for name, (folder, _) in runs.items():
             b = scores(folder)
             assert len(a) == len(b) == len(subs), (name, len(a), len(b), len(subs))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -111,7 +112,16 @@ def launch_jupyterlab(work_dir: Path, extra_args: list[str] = ()) -> int:
         raise StartError('JupyterLab is not installed in this environment. Install the course for your own '
                          'machine with `pip install -e ".[local]"`, then run `cnnlab start` again.')
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path(work_dir).resolve()}", *extra_args]
-    return subprocess.call(command)
+    with subprocess.Popen(command) as lab:
+        # `cnnlab start` stands for JupyterLab: stopping it (SIGTERM) stops JupyterLab too, not only this process.
+        previous = signal.signal(signal.SIGTERM, lambda *_: lab.terminate())
+        try:
+            return lab.wait()
+        except BaseException:  # Ctrl-C here, as subprocess.call does
+            lab.kill()
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _module_missing(name: str) -> bool:

@@ -182,6 +182,8 @@ def test_the_readme_student_commands_work_in_a_fresh_copy(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    with pytest.raises(OSError):  # stopping `cnnlab start` stopped its JupyterLab too
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token={token}", timeout=2)
     # The copy is the student's: a second start keeps it, even after a course update.
     notebook = clone / "work" / served[0]
     notebook.write_text(notebook.read_text().replace("YOUR CODE HERE", "my answer"))
