@@ -67,6 +67,11 @@ ENV_PASS = ("LANG", "LC_ALL", "TZ", "NBGRADER_EXECUTION", "MPLBACKEND", "OMP_NUM
 ENV_PASS_PREFIXES = ("CNNLAB_",)
 
 
+def passed_environment() -> dict[str, str]:
+    """The variables of this process that a sandboxed kernel gets (thread counts, NBGRADER_EXECUTION...)."""
+    return {k: v for k, v in os.environ.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIXES)}
+
+
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
@@ -167,9 +172,7 @@ def bwrap_command(kernel_cmd: list[str], *, ipc_dir: str, files: list[str], uid:
     # under /tmp, an editable install); only the package folder itself is visible there.
     env = {"HOME": HOME, "TMPDIR": "/tmp", "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
            "PYTHONDONTWRITEBYTECODE": "1", "MPLCONFIGDIR": "/tmp/matplotlib", "PYTHONPATH": package_root()}
-    for name, value in os.environ.items():
-        if name in ENV_PASS or name.startswith(ENV_PASS_PREFIXES):
-            env[name] = value
+    env.update(passed_environment())
     for name, path in data_paths().items():
         ro.append(path)
         env[name] = path

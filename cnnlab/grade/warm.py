@@ -18,6 +18,7 @@ notebook's own first cell does, in a fresh interpreter (:func:`preload_line`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -71,6 +72,7 @@ def preload_line(modules: list[str], tensorflow: bool) -> str:
     return "; ".join(parts)
 
 
+@functools.lru_cache(maxsize=16)  # asked for each submission, twice; the source rarely changes
 def preload_for(notebook_json: bytes) -> str:
     """The preload line for an assignment's source notebook: NumPy and cnnlab always, and
     TensorFlow where a code cell calls ``runtime.quiet_tensorflow()`` as a statement of its own
@@ -109,11 +111,10 @@ STARTED = {"warm": 0, "taken": 0}   # counts, for tests and the benchmark's repo
 
 
 def _key(km_config, kernel_name: str, files_key: tuple) -> tuple:
-    from .sandbox import ENV_PASS, ENV_PASS_PREFIXES
+    from .sandbox import passed_environment
 
-    # The sandbox passes these variables (thread counts, NBGRADER_EXECUTION...) from this process.
-    env = sorted((k, v) for k, v in os.environ.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIXES))
-    return (kernel_name, repr(sorted(dict(km_config).items())), files_key, tuple(env))
+    # The sandbox passes these variables from this process: a kernel started under others differs.
+    return (kernel_name, repr(sorted(dict(km_config).items())), files_key, tuple(sorted(passed_environment().items())))
 
 
 def expected_key(config, kernel_name: str, files: dict[str, bytes]) -> tuple:

@@ -25,6 +25,7 @@ fresh in its own sandbox (:attr:`SandboxKernelManager.fork_server` turns it off)
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import select
@@ -46,6 +47,7 @@ class ZygoteFailed(RuntimeError):
     """The fork server did not answer as expected; a kernel is started fresh instead."""
 
 
+@functools.lru_cache(maxsize=None)
 def usable() -> bool:
     """Whether kernels can be forked here, each in a cgroup of its own (root, with cgroups)."""
     return os.geteuid() == 0 and not cgroups.available()
@@ -77,10 +79,9 @@ class ForkedKernel:
         self.pid, self.group, self.returncode = pid, group, None
 
     def _alive(self) -> bool:
+        if self.pid not in self.group.pids():
+            return False
         try:
-            procs = Path(self.group.procs[0]).read_text().split()
-            if str(self.pid) not in procs:
-                return False
             return Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
         except OSError:
             return False
@@ -139,8 +140,8 @@ class Zygote:
         os.chmod(self.ipc_root, 0o711)
         self.proc = subprocess.Popen(full, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, cwd=self.ipc_root, start_new_session=True)
-        self._send({"preload": f"{preload}; __import__('importlib').import_module('matplotlib.font_manager')"
-                    if "matplotlib" not in preload else preload})
+        # Matplotlib's font list too: every kernel that plots would otherwise build it again.
+        self._send({"preload": f"{preload}; __import__('matplotlib.font_manager')"})
         STARTED["servers"] += 1
 
     def new_ipc_dir(self, uid: int) -> str:
@@ -221,13 +222,7 @@ class Zygote:
         return answer[field]
 
     def _server_pids(self) -> list[int]:
-        group = self.km._group
-        if group is None:
-            return []
-        try:
-            return [int(p) for p in Path(group.procs[0]).read_text().split()]
-        except OSError:
-            return []
+        return self.km._group.pids() if self.km._group is not None else []
 
     def _host_pid(self, nspid: int) -> int | None:
         for pid in self._server_pids():
@@ -245,18 +240,18 @@ _ZYGOTE: Zygote | None = None
 
 def key_of(km) -> tuple:
     """What makes two kernels forkable from one fork server: kernel spec, sandbox, environment."""
-    from .sandbox import ENV_PASS, ENV_PASS_PREFIXES
+    from .sandbox import passed_environment
 
-    env = sorted((k, v) for k, v in os.environ.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIXES))
     traits = ("memory_mb", "cpu_seconds", "file_size_mb", "tmp_mb", "nproc", "nofile", "ipc_kb", "forbidden")
-    return (km.kernel_name, km._uid(), tuple(repr(getattr(km, t)) for t in traits), tuple(env))
+    return (km.kernel_name, km._uid(), tuple(repr(getattr(km, t)) for t in traits),
+            tuple(sorted(passed_environment().items())))
 
 
 def for_manager(km) -> Zygote | None:
     """This process's fork server for kernels like ``km``'s (a new one if the settings changed),
     or None where kernels cannot be forked (see :func:`usable`)."""
     global _ZYGOTE
-    if not _usable_cached():
+    if not usable():
         return None
     key = key_of(km)
     if _ZYGOTE is not None and (_ZYGOTE.key != key or _ZYGOTE.broken
@@ -276,16 +271,6 @@ def discard() -> None:
     zygote, _ZYGOTE = _ZYGOTE, None
     if zygote is not None:
         zygote.stop()
-
-
-_USABLE: bool | None = None
-
-
-def _usable_cached() -> bool:
-    global _USABLE
-    if _USABLE is None:
-        _USABLE = usable()
-    return _USABLE
 
 
 def files_of(paths: list[str]) -> dict[str, bytes]:
