@@ -12,6 +12,8 @@ and cnnlab modules, a process left running); the next ones look for all of it.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -120,3 +122,53 @@ def test_tensorflow_is_preloaded_only_where_a_cell_always_imports_it():
     preload = {aid: warm.preload_for((nbtools.SOLUTIONS / f"{aid}.ipynb").read_bytes())
                for aid in ("01_knn", "02_convolution", "03_conv_arithmetic")}
     assert ["quiet_tensorflow" in line for line in preload.values()] == [False, False, True], preload
+    assert "'keras'" not in preload["02_convolution"] and "'keras'" in preload["03_conv_arithmetic"]
+
+
+def test_preload_imports_the_set_up_cells_modules_and_binds_no_name():
+    """A top-level import runs whatever branch a cell takes: its module is loaded once, in the fork
+    server, not in every kernel. A name that is not a module, or a module that fails, is skipped."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import colorsys\nfrom xml.dom import minidom, not_a_module\nimport no_such_module_here\n"
+        "if FAST:\n    import xmlrpc.client\ndef f():\n    import csv")])
+    line = warm.preload_for(nbformat.writes(nb).encode())
+    probe = (f"import sys; namespace = {{}}; exec({line!r}, namespace); "
+             "print(sorted(namespace), [m in sys.modules for m in ('colorsys', 'xml.dom.minidom', 'xmlrpc.client', 'csv')])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["['__builtins__']", "[True,", "True,", "False,", "False]"], out
+
+
+def test_jobs_go_assignment_by_assignment_and_longest_first():
+    """A worker keeps its fork server while an assignment lasts, and short (nearly blank) submissions
+    are left to fill the workers' ends: one solved notebook must not start last and run alone."""
+    import nbtools
+
+    from cnnlab.grade.autograde import longest_first
+
+    root = Path(nbtools.SOLUTIONS).parent
+    blank = {aid: (root / "notebooks" / f"{aid}.ipynb").read_bytes() for aid in ("01_knn", "06_keras_cnn")}
+    solved = {aid: (root / "solutions" / f"{aid}.ipynb").read_bytes() for aid in blank}
+    todo = [(worker.Job(student, aid, {}, {f"{aid}.ipynb": files[aid]}), student)
+            for student, files in (("ann", blank), ("bob", solved), ("cyd", {aid: b"{" for aid in blank}),
+                                   ("dee", solved))
+            for aid in ("06_keras_cnn", "01_knn")]
+    order = [job.key for job, _ in longest_first(todo)]
+    assert order == ["bob/06_keras_cnn", "dee/06_keras_cnn", "ann/06_keras_cnn", "cyd/06_keras_cnn",
+                     "bob/01_knn", "dee/01_knn", "ann/01_knn", "cyd/01_knn"], order
+
+
+def test_what_grading_code_writes_to_the_environment_is_undone(monkeypatch):
+    """Judging the capstone imports TensorFlow in the worker, and quiet_tensorflow() sets two variables
+    that kernels inherit: the next kernel must get what the first got (and the fork server stay)."""
+    from cnnlab import runtime
+    from cnnlab.grade import sandbox
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setitem(sys.modules, "tensorflow", object())  # quiet_tensorflow: already imported
+    before = sandbox.passed_environment()
+    with sandbox.environment_kept():
+        runtime.quiet_tensorflow()
+        os.environ["KERAS_BACKEND"] = "tensorflow"
+        assert sandbox.passed_environment() != before
+    assert sandbox.passed_environment() == before

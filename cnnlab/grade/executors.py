@@ -41,6 +41,20 @@ def _init_local_worker() -> None:
     Finalize(None, worker.cleanup, exitpriority=10)  # a warm kernel and the scratch folder, when the pool stops
 
 
+def _loky():
+    """loky's process executor, imported with a worker's memory bound raised.
+
+    loky restarts a worker whose memory grew by 300 MB (``LOKY_MAX_MEMORY_LEAK_SIZE``, read when
+    loky is first imported). A worker that judges a submitted model imports TensorFlow once
+    (600 MB): restarted, it would pay that import, a fork server's and a kernel's again for every
+    later submission. It is still restarted past 4 GiB.
+    """
+    os.environ.setdefault("LOKY_MAX_MEMORY_LEAK_SIZE", str(4 * 1024**3))
+    from loky import process_executor
+
+    return process_executor
+
+
 def _fork_context():
     """Fork: the workers inherit this process's imports (nbgrader, nbformat: seconds each)."""
     import warnings
@@ -68,9 +82,7 @@ class LocalPool:
         self._pool = None
 
     def _new_pool(self):
-        from loky import ProcessPoolExecutor
-
-        return ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker, context=_fork_context())
+        return _loky().ProcessPoolExecutor(max_workers=self.jobs, initializer=_init_local_worker, context=_fork_context())
 
     def warm_up(self, job: Job) -> None:
         """Start the workers now, each preparing ``job``'s assignment and starting a kernel for it
@@ -88,7 +100,8 @@ class LocalPool:
     def run(self, jobs: list[Job]) -> Iterator[tuple[Job, Result]]:
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        from loky.process_executor import BrokenProcessPool, TerminatedWorkerError
+        loky = _loky()
+        BrokenProcessPool, TerminatedWorkerError = loky.BrokenProcessPool, loky.TerminatedWorkerError
 
         queue = list(jobs)
         attempts: dict[str, int] = {}

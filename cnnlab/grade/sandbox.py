@@ -37,6 +37,7 @@ how much output a cell may produce.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -70,6 +71,25 @@ ENV_PASS_PREFIXES = ("CNNLAB_",)
 def passed_environment() -> dict[str, str]:
     """The variables of this process that a sandboxed kernel gets (thread counts, NBGRADER_EXECUTION...)."""
     return {k: v for k, v in os.environ.items() if k in ENV_PASS or k.startswith(ENV_PASS_PREFIXES)}
+
+
+@contextlib.contextmanager
+def environment_kept():
+    """Undo, on leaving, what the grader's own imports write to this process's environment.
+
+    Kernels get their variables from this process (:func:`passed_environment`). Grading code that
+    imports TensorFlow (a check loading a submitted model, answers that build a Keras model) calls
+    ``runtime.quiet_tensorflow()``, which sets ``TF_CPP_MIN_LOG_LEVEL`` and ``KERAS_BACKEND`` here:
+    without this, the next submission's kernel would start with other variables than the first's,
+    and the worker's fork server and warm kernel, keyed on them, would be started again.
+    """
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in set(os.environ) - set(saved):
+            del os.environ[name]
+        os.environ.update(saved)
 
 
 class SandboxUnavailable(RuntimeError):

@@ -255,7 +255,10 @@ def _grade(job: Job) -> Result:
         shutil.copy2(template / "gradebook.db", priv / "gradebook.db")
         _write(priv / "submitted" / job.student / job.assignment, job.files)
         api = nbgrader_api.make_api(priv, **config)
-        done = api.autograde(job.assignment, job.student, force=True, create=True)
+        from .sandbox import environment_kept
+
+        with environment_kept():  # judging may import TensorFlow here (the capstone loads the model)
+            done = api.autograde(job.assignment, job.student, force=True, create=True)
         if not done.get("success"):
             result.error = "nbgrader could not grade it: " + nbgrader_api.nbgrader_error(done)
             return result
