@@ -121,3 +121,68 @@ def test_workers_given_the_hidden_expectations_never_run_the_answers(monkeypatch
     for call in calls:
         _same(fresh.references.expected(call)["expected"], computed[references.call_key(call)]["expected"],
               call.exercise)
+
+
+def test_expected_values_come_from_a_process_of_their_own(tmp_path, monkeypatch):
+    """autograde computes the hidden cases' expected values in a child process (cnnlab.grade.hidden), one file
+    per assignment: the same values as computed here, and the grading parent never runs the answers."""
+    from cnnlab.grade import hidden, judge, references
+
+    def never(*args, **kwargs):
+        raise AssertionError("the grading parent ran the answer cells")
+
+    text = (nbtools.SOLUTIONS / "04_pooling.ipynb").read_bytes()
+    with monkeypatch.context() as patched:
+        patched.setattr(references, "namespace", never)
+        pending = hidden.Pending({"04_pooling": {"04_pooling.ipynb": text, "data/x.csv": b"1"}}, tmp_path / "h")
+        got = pending.wait()
+        pending.close()
+    assert pending.error == ""
+    assert list(got) == ["04_pooling"] and list(got["04_pooling"]) == ["04_pooling.ipynb"]
+    here = judge.hidden_expectations(text.decode("utf-8"))
+    assert here and got["04_pooling"]["04_pooling.ipynb"].keys() == here.keys()
+    _same(got["04_pooling"]["04_pooling.ipynb"], here)
+    assert hidden.load(pending.path("04_pooling"), timeout_s=0)["04_pooling.ipynb"].keys() == here.keys()
+
+
+def test_a_worker_reads_the_expected_values_when_it_judges(tmp_path, monkeypatch):
+    """A worker seeded with the file the child will write reads it only when it first judges a hidden case,
+    waiting for it if need be, and never runs the answers."""
+    import threading
+
+    import nbformat
+
+    from cnnlab.grade import hidden, judge, references
+
+    text = (nbtools.SOLUTIONS / "04_pooling.ipynb").read_text(encoding="utf-8")
+    computed = judge.hidden_expectations(text)
+    fresh = judge.Judge(nbformat.reads(text, as_version=4))
+    calls = [call for cell in fresh.source.cells if judge.is_test_cell(cell)
+             for call in judge.judged_calls(cell.source, fresh.module) if call.suite == "hidden"]
+
+    def never(*args, **kwargs):
+        raise AssertionError("a worker with the values ran the answer cells")
+
+    monkeypatch.setattr(references, "namespace", never)
+    path = tmp_path / "04_pooling.pkl"
+    reads = []
+    fresh.references.seed_later(lambda: reads.append(1) or hidden.load(path, timeout_s=60)["04_pooling.ipynb"])
+    assert reads == []  # nothing read before a hidden case is judged
+    later = threading.Timer(0.5, hidden._write, (path, {"04_pooling.ipynb": computed}))
+    later.start()
+    for call in calls:
+        _same(fresh.references.expected(call)["expected"], computed[references.call_key(call)]["expected"],
+              call.exercise)
+    assert reads == [1]
+
+
+def test_a_child_that_dies_leaves_workers_to_compute_the_values(tmp_path):
+    """If the child dies, the files it did not write are written empty at once (workers then compute the values
+    themselves, instead of waiting for a file that will never come); a missing file reads as {} after the wait."""
+    from cnnlab.grade import hidden
+
+    text = (nbtools.SOLUTIONS / "03_conv_arithmetic.ipynb").read_bytes()  # imports Keras: seconds
+    pending = hidden.Pending({"03_conv_arithmetic": {"03_conv_arithmetic.ipynb": text}}, tmp_path / "h")
+    pending._proc.kill()
+    assert pending.wait() == {"03_conv_arithmetic": {}}
+    assert hidden.load(tmp_path / "never.pkl", timeout_s=0.2) == {}

@@ -123,7 +123,8 @@ def test_colab_setup_cell_changes_no_package_colab_ships(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--report", str(report),
          "--no-index", "--find-links", str(wheels), "--ignore-installed", "--only-binary=:all:",
-         "--python-version", python, "-c", str(COLAB), "cnnlab==0.0.0"],
+         "--python-version", python, "-c", str(COLAB), "cnnlab==0.0.0",
+         "--target", str(tmp_path / "target")],  # pip before 24 allows --python-version only with --target
         capture_output=True, text=True)
     assert result.returncode == 0, (
         "In Colab, the setup cell would have to change or add packages: a requirement in pyproject.toml's "

@@ -10,6 +10,9 @@
 4. **Writer** (:mod:`~cnnlab.grade.writer`): this process merges each result into the
    gradebook as it arrives, the only one that ever opens it.
 
+The hidden cases' expected values are computed once per assignment, by a process of its
+own (:mod:`~cnnlab.grade.hidden`) that runs beside the first kernels.
+
 Before any job runs, the sandbox's self-test starts each kernel's interpreter in the
 sandbox (here, or on every Dask worker) and imports cnnlab and NumPy: if that fails,
 nothing is graded and :class:`~cnnlab.grade.sandbox.SandboxUnavailable` says why.
@@ -18,13 +21,15 @@ nothing is graded and :class:`~cnnlab.grade.sandbox.SandboxUnavailable` says why
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from .course import Course
+from . import hidden
+from .course import STATE_DIR, Course
 from .executors import DaskCluster, Executor, LocalPool
-from .worker import Job, Limits, precheck, quiet_warnings, read_folder
+from .worker import Job, Limits, precheck, quiet_warnings, read_folder, top_notebooks
 from .writer import Outcome, Writer, ensure_assignments
 
 __all__ = ["Limits", "Outcome", "autograde"]
@@ -39,8 +44,6 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
     ``jobs`` local worker processes grade in parallel, or the workers of the Dask
     ``scheduler`` (``tcp://host:8786``); ``force`` regrades everything.
     """
-    from tqdm import tqdm
-
     quiet_warnings()
     course = Course(course_dir, db_url)
     limits = limits or Limits()
@@ -83,6 +86,24 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
     kernels = course.kernel_names(sorted(sources))
     if isinstance(executor, LocalPool):  # workers prepare the first assignment while the self-test runs
         executor.warm_up(todo[0][0])
+    # The hidden cases' expected values, once per assignment, in a process of their own (the answers
+    # may import TensorFlow): local workers read them when they judge, while it computes them.
+    in_order = {job.assignment: sources[job.assignment] for job, _ in todo}
+    pending = hidden.Pending(in_order, course.root / STATE_DIR / f"hidden-{os.getpid()}", limits.threads)
+    try:
+        return _grade_all(executor, writer, limits, kernels, todo, pending, outcomes, progress,
+                          close_cluster=isinstance(executor, DaskCluster) and bool(scheduler))
+    finally:
+        pending.close()
+        shutil.rmtree(pending.folder, ignore_errors=True)
+
+
+def _grade_all(executor: Executor, writer: Writer, limits: Limits, kernels: list[str],
+               todo: list[tuple[Job, str]], pending: hidden.Pending, outcomes: list[Outcome],
+               progress: bool, close_cluster: bool) -> list[Outcome]:
+    """The self-test, then every job of ``todo`` through ``executor``, merged as it arrives."""
+    from tqdm import tqdm
+
     if limits.sandbox:
         try:
             found = _self_test(executor, kernels, todo[0][0])
@@ -93,10 +114,11 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
         for warning in found:
             print(f"warning: {warning}", file=sys.stderr)
 
-    # The hidden cases' expected values, once per assignment here rather than once per worker (the
-    # answers may import TensorFlow), while the workers' kernels start.
-    expected = {aid: hidden_expectations(source) for aid, source in sources.items()}
-    todo = [(replace(job, expected=expected[job.assignment]), fp) for job, fp in todo]
+    if isinstance(executor, LocalPool):
+        todo = [(replace(job, expected_file=str(pending.path(job.assignment))), fp) for job, fp in todo]
+    else:  # a Dask worker may be on another machine: the values travel with each job
+        expected = pending.wait()
+        todo = [(replace(job, expected=expected[job.assignment]), fp) for job, fp in todo]
     fingerprints = {job.key: fp for job, fp in todo}
     bar = tqdm(total=len(todo), desc="autograde", unit="nb", disable=not progress)
     results = executor.run([job for job, _ in todo])
@@ -111,7 +133,7 @@ def autograde(course_dir: Path, *, db_url: str | None = None, jobs: int = 2, lim
     finally:
         bar.close()
         getattr(results, "close", lambda: None)()  # stop the executor's workers
-        if isinstance(executor, DaskCluster) and scheduler:
+        if close_cluster:
             executor.close()
     return outcomes
 
@@ -137,15 +159,14 @@ def answered_code_cells(files: dict[str, bytes]) -> int:
     import json
 
     count = 0
-    for name, data in files.items():
-        if name.endswith(".ipynb") and "/" not in name:
-            try:
-                cells = json.loads(data)["cells"]
-                count += sum(1 for cell in cells if cell.get("cell_type") == "code"
-                             and cell.get("metadata", {}).get("nbgrader", {}).get("solution")
-                             and "raise NotImplementedError" not in "".join(cell.get("source", "")))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
+    for name in top_notebooks(files):
+        try:
+            cells = json.loads(files[name])["cells"]
+            count += sum(1 for cell in cells if cell.get("cell_type") == "code"
+                         and cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+                         and "raise NotImplementedError" not in "".join(cell.get("source", "")))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
     return count
 
 
@@ -158,18 +179,3 @@ def _self_test(executor: Executor, kernels: list[str], job: Job) -> list[str]:
     found = self_test(kernels, job.limits, job.forbidden)
     return [w for w in found.split("; ") if w]
 
-
-def hidden_expectations(source: dict[str, bytes]) -> dict[str, dict]:
-    """source notebook name → the expected values of its hidden cases (see :mod:`cnnlab.grade.judge`)."""
-    from . import judge
-    from .sandbox import environment_kept
-
-    found = {}
-    for name, data in source.items():
-        if name.endswith(".ipynb") and "/" not in name:
-            try:
-                with environment_kept():  # a pool started again later forks from this process
-                    found[name] = judge.hidden_expectations(data.decode("utf-8"))
-            except Exception:  # noqa: BLE001  (a broken source: each worker reports it)
-                continue
-    return found

@@ -261,6 +261,11 @@ def seed(text: str, computed: dict[str, dict]) -> None:
         judge_of(text).references.seed(computed)
 
 
+def seed_later(text: str, values) -> None:
+    """Like :func:`seed`, with ``values()`` (the expected values) called when a hidden case is first judged."""
+    judge_of(text).references.seed_later(values)
+
+
 class JudgeCells(NbGraderPreprocessor):
     """nbgrader's step after execution: the verdicts of converted test cells (see the module doc)."""
 

@@ -78,6 +78,7 @@ class References:
         self.source, self.module = source_notebook, module
         self._ns: dict | None = None
         self._cache: dict[str, dict] = {}
+        self._pending = None  # a function giving values computed elsewhere, read when first needed
 
     def expected(self, call, folder=None) -> dict:
         """``{"expected": data, "mistakes": {label: data}, "suite": ...}`` for one judged call.
@@ -92,6 +93,9 @@ class References:
         if call.suite == "visible":
             return {**core.stored(self.module)[call.exercise], "suite": "visible"}
         key = call_key(call)
+        if key not in self._cache and self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._cache.update(pending())
         if key not in self._cache:
             self._cache[key] = {"expected": self.collect(call), "mistakes": {}, "suite": call.suite}
         return self._cache[key]
@@ -110,9 +114,14 @@ class References:
         return found
 
     def seed(self, computed: dict[str, dict]) -> None:
-        """Use expected values computed elsewhere (:meth:`computed`, in the grading parent): a worker
+        """Use expected values computed elsewhere (:meth:`computed`, by :mod:`cnnlab.grade.hidden`): a worker
         then never runs the answer cells, nor imports what they import (TensorFlow: seconds)."""
         self._cache.update(computed)
+
+    def seed_later(self, values) -> None:
+        """Like :meth:`seed`, with ``values()`` called only when a hidden case is first judged (the
+        values may still be computed elsewhere while the kernel runs: :mod:`cnnlab.grade.hidden`)."""
+        self._pending = values
 
     def names(self) -> dict:
         """The answer cells' names (run once)."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import judge, nbgrader_api, warm, zygote
+from . import hidden, judge, nbgrader_api, warm, zygote
 
 MB = 1024 * 1024
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -59,6 +59,7 @@ class Job:
     forbidden: list[str] = field(default_factory=list)  # folders the sandbox must never show (the course)
     expected: dict[str, dict] = field(default_factory=dict)  # source notebook → its hidden cases' expected
                                                              # values, computed by the parent (judge.py)
+    expected_file: str = ""         # or the file where they will be, once computed (cnnlab.grade.hidden)
     warm_next: bool = False         # another submission of this assignment follows on this worker
 
     @property
@@ -84,6 +85,11 @@ def read_folder(folder: Path) -> dict[str, bytes]:
     folder = Path(folder)
     return {str(p.relative_to(folder)): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def top_notebooks(files: dict[str, bytes]) -> list[str]:
+    """The names of the notebooks at the top of a folder read by :func:`read_folder` (the graded ones)."""
+    return [name for name in files if name.endswith(".ipynb") and "/" not in name]
 
 
 def precheck(files: dict[str, bytes], assignment: str, limits: Limits) -> str:
@@ -249,6 +255,10 @@ def _grade(job: Job) -> Result:
     template = _template(job.assignment, job.source)
     for name, computed in job.expected.items():
         judge.seed(job.source[name].decode("utf-8"), computed)
+    if job.expected_file:  # read when judging, after the kernel has run: they may still be being computed
+        for name in top_notebooks(job.source):
+            judge.seed_later(job.source[name].decode("utf-8"),
+                             lambda name=name: hidden.load(job.expected_file, job.limits.submission_timeout).get(name, {}))
     priv = Path(tempfile.mkdtemp(prefix="sub-", dir=_workroot()))
     try:
         shutil.copytree(template / "source", priv / "source", symlinks=False)
@@ -309,7 +319,7 @@ def _warm_kernel(job: Job) -> str | None:
 
     Only for an assignment of one notebook, whose kernel spec nbgrader restores from the source.
     """
-    notebooks = [name for name in job.source if name.endswith(".ipynb") and "/" not in name]
+    notebooks = top_notebooks(job.source)
     if notebooks != [f"{job.assignment}.ipynb"]:
         return None
     try:
