@@ -185,4 +185,8 @@ def test_a_child_that_dies_leaves_workers_to_compute_the_values(tmp_path):
     pending = hidden.Pending({"03_conv_arithmetic": {"03_conv_arithmetic.ipynb": text}}, tmp_path / "h")
     pending._proc.kill()
     assert pending.wait() == {"03_conv_arithmetic": {}}
+    assert pending.error == "the process ended with exit status -9"  # autograde prints it as a warning
+    stopped = hidden.Pending({"03_conv_arithmetic": {"03_conv_arithmetic.ipynb": text}}, tmp_path / "h2")
+    stopped.close()  # what autograde does when it ends first (every submission rejected): no warning
+    assert stopped.error == "" and stopped.wait() == {"03_conv_arithmetic": {}}
     assert hidden.load(tmp_path / "never.pkl", timeout_s=0.2) == {}

@@ -71,7 +71,8 @@ class Pending:
             env.update({name: str(threads) for name in THREAD_VARS})
         self._proc = subprocess.Popen([sys.executable, "-m", __name__, str(self.folder)], env=env,
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.error = ""
+        self.error = ""  # why the child failed ("" if it did not, or if close() stopped it)
+        self._stopped = False
         # A thread that only waits for the child: when it ends, whatever it did not write is written
         # empty, so that no worker waits for it.
         self._watch = threading.Thread(target=self._finish, daemon=True)
@@ -82,9 +83,9 @@ class Pending:
 
     def _finish(self) -> None:
         _, err = self._proc.communicate()
-        if self._proc.returncode:
-            self.error = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit {self._proc.returncode}"]
-            self.error = self.error[0]
+        if self._proc.returncode and not self._stopped:
+            last = err.decode("utf-8", "replace").strip().splitlines()[-1:]
+            self.error = last[0] if last else f"the process ended with exit status {self._proc.returncode}"
         for aid in self.assignments:
             if not self.path(aid).exists():
                 _write(self.path(aid), {})
@@ -97,6 +98,7 @@ class Pending:
     def close(self) -> None:
         """Stop the child if it still runs; its files are left for the caller to remove."""
         if self._proc.poll() is None:
+            self._stopped = True
             self._proc.kill()
         self._watch.join()
 
