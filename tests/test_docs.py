@@ -58,7 +58,7 @@ def _ci_reads(heading: str) -> list[str]:
 
 def test_ci_runs_the_readme_developer_install_and_test_command():
     """CI reads the install and test commands out of README.md's Tests section; check what it reads."""
-    assert _ci_reads("## Tests") == ['pip install -e ".[dev]" -c constraints/tested.txt', "pytest -n 2 --dist loadgroup"]
+    assert _ci_reads("## Tests") == ['pip install -e ".[dev]" -c constraints/tested.txt', "pytest -n 2"]
     assert 'install_cmd=${tests_block[0]}' in (nbtools.ROOT / ".ci" / "run").read_text()
 
 
