@@ -176,6 +176,32 @@ def test_a_worker_reads_the_expected_values_when_it_judges(tmp_path, monkeypatch
     assert reads == [1]
 
 
+def test_a_grading_worker_judges_with_the_values_of_its_jobs_file(tmp_path, monkeypatch):
+    """What a pool worker does with a job's ``expected_file``: its judge takes the hidden values from that file
+    (source notebook → values, as the child writes it) and never runs the answers."""
+    from cnnlab.grade import hidden, judge, references, worker
+
+    text = (nbtools.SOLUTIONS / "05_learning_the_kernel.ipynb").read_text(encoding="utf-8")
+    name = "05_learning_the_kernel.ipynb"
+    computed = judge.hidden_expectations(text)
+    path = tmp_path / "05_learning_the_kernel.pkl"
+    hidden._write(path, {name: computed})
+
+    def never(*args, **kwargs):
+        raise AssertionError("a worker given the file ran the answer cells")
+
+    monkeypatch.setattr(references, "namespace", never)
+    monkeypatch.setattr(judge, "_JUDGES", {})  # a fresh worker: no judge has values yet
+    job = worker.Job("s", "05_learning_the_kernel", {name: text.encode()}, {}, expected_file=str(path))
+    worker.seed_expected(job)
+    refs = judge.judge_of(text).references
+    calls = [call for cell in refs.source.cells if judge.is_test_cell(cell)
+             for call in judge.judged_calls(cell.source, refs.module) if call.suite == "hidden"]
+    assert calls
+    for call in calls:
+        _same(refs.expected(call)["expected"], computed[references.call_key(call)]["expected"], call.exercise)
+
+
 def test_a_child_that_dies_leaves_workers_to_compute_the_values(tmp_path):
     """If the child dies, the files it did not write are written empty at once (workers then compute the values
     themselves, instead of waiting for a file that will never come); a missing file reads as {} after the wait."""

@@ -253,12 +253,7 @@ def _grade(job: Job) -> Result:
         warm.ensure(nbgrader_api.make_config(**config), kernel, warm.home_files(job.source, job.files),
                     warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
     template = _template(job.assignment, job.source)
-    for name, computed in job.expected.items():
-        judge.seed(job.source[name].decode("utf-8"), computed)
-    if job.expected_file:  # read when judging, after the kernel has run: they may still be being computed
-        for name in top_notebooks(job.source):
-            judge.seed_later(job.source[name].decode("utf-8"),
-                             lambda name=name: hidden.load(job.expected_file, job.limits.submission_timeout).get(name, {}))
+    seed_expected(job)
     priv = Path(tempfile.mkdtemp(prefix="sub-", dir=_workroot()))
     try:
         shutil.copytree(template / "source", priv / "source", symlinks=False)
@@ -289,6 +284,18 @@ def _grade(job: Job) -> Result:
                        warm.preload_for(job.source[f"{job.assignment}.ipynb"]), _workroot())
         result.seconds = time.monotonic() - start
         shutil.rmtree(priv, ignore_errors=True)
+
+
+def seed_expected(job: Job) -> None:
+    """Give this process's judges the hidden cases' expected values the job carries, or the file where
+    they will be (read when a hidden case is first judged, after the kernel has run: the child of
+    :mod:`cnnlab.grade.hidden` may still be computing them)."""
+    for name, computed in job.expected.items():
+        judge.seed(job.source[name].decode("utf-8"), computed)
+    if job.expected_file:
+        for name in top_notebooks(job.source):
+            judge.seed_later(job.source[name].decode("utf-8"),
+                             lambda name=name: hidden.load(job.expected_file, job.limits.submission_timeout).get(name, {}))
 
 
 def warm_up(job: Job) -> None:
