@@ -269,9 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return _start(args, unknown)
     if unknown:
         _parser().error(f"unrecognized arguments: {' '.join(unknown)}")
-    # jsonschema (under nbformat) imports rfc3987_syntax where it is installed, to check the "iri"
-    # format that no notebook schema uses; it builds its grammars at import, seconds at every start.
-    sys.modules.setdefault("rfc3987_syntax", None)
+    import cnnlab.grade  # noqa: F401  (before nbformat: it keeps jsonschema's slow, unused grammars out)
     if args.command == "release":
         return _release(args)
     return _grade(args)

@@ -9,6 +9,8 @@ a solution edited without regenerating them fails here.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -216,3 +218,13 @@ def test_a_child_that_dies_leaves_workers_to_compute_the_values(tmp_path):
     stopped.close()  # what autograde does when it ends first (every submission rejected): no warning
     assert stopped.error == "" and stopped.wait() == {"03_conv_arithmetic": {}}
     assert hidden.load(tmp_path / "never.pkl", timeout_s=0.2) == {}
+
+
+def test_grading_processes_do_not_build_jsonschemas_unused_grammars():
+    """jsonschema (under nbformat) imports rfc3987_syntax where it is installed, which builds grammars for a format
+    no notebook schema uses: seconds of CPU in each grading process that starts (the command, the hidden values'
+    child, a Dask worker). Importing the grading package first keeps it out."""
+    code = ("import importlib.metadata, sys; import cnnlab.grade.hidden, cnnlab.grade.judge, nbformat; "
+            "print(importlib.metadata.version('rfc3987-syntax'), sys.modules.get('rfc3987_syntax', 0))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[1:] == ["None"], out  # installed (as in CI: the version printed), and not imported

@@ -20,3 +20,10 @@ Around it: :mod:`~cnnlab.grade.collect` (LMS zips into the course), :mod:`~cnnla
 :mod:`~cnnlab.grade.grading` (grade single notebooks, for the test suite) and
 :mod:`~cnnlab.grade.nbgrader_api` (nbgrader's Python API for a course folder).
 """
+
+import sys
+
+# jsonschema (under nbformat) imports rfc3987_syntax where it is installed, to check the "iri" format
+# that no notebook schema uses, and that builds its grammars at import: 4-8 s of CPU in every grading
+# process that starts (the command, the child that computes the hidden cases' values), beside kernels.
+sys.modules.setdefault("rfc3987_syntax", None)
