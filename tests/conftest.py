@@ -28,6 +28,25 @@ if _WORKERS > 1:
     for _name in THREAD_VARS:
         os.environ.setdefault(_name, str(max(1, (os.cpu_count() or 1) // _WORKERS)))
 
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The folder named by CNNLAB_DATA; tests that need it skip when it is unset (and fail in CI)."""
+    folder = os.environ.get("CNNLAB_DATA")
+    if not folder:
+        unavailable("CNNLAB_DATA is not set: the real CIFAR-10/MNIST data is not available")
+    return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(real_data, tmp_path_factory):
+    """``executed_notebook(nb_id)``: that solution notebook after its one full-mode run of this test run."""
+    base = tmp_path_factory.getbasetemp()
+    # pytest-xdist's workers each get a folder inside this run's own; share the run's folder.
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "executed-notebooks"
+    return lambda nb_id: executed.get(nb_id, real_data, shared)
+
+
 # The queue (pytest-xdist): a module's tests go to one worker, so that its module-scoped fixtures (a graded
 # class, scikit-learn's kNN on CIFAR-10: 35-55 s each) are made once; each notebook's full-mode run and
 # grading round trip is a unit of its own. Units go out longest first, so that the two workers end together:
