@@ -11,7 +11,6 @@ import pytest
 
 import executed
 from needs import unavailable
-from cnnlab.grade.worker import THREAD_VARS
 
 matplotlib.use("Agg")
 
@@ -22,9 +21,11 @@ os.environ["CNNLAB_OFFLINE"] = "1"
 
 # `pytest -n 2` on 2 cores: each worker's kernels train with one thread. With TensorFlow's default (a
 # thread per core) the two workers' kernels spin against each other: notebooks 8 and 10 run side by side
-# took 133 and 151 s with 2 threads each, 107 and 143 s with 1 (and 30 % less CPU). A value set by hand wins.
+# took 133 and 151 s with 2 threads each, 107 and 143 s with 1 (and 18 % less CPU). A value set by hand wins.
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-if _WORKERS > 1:
+if _WORKERS > 1:  # in the workers only: the controller runs no kernel, and this import takes 1.7 s
+    from cnnlab.grade.worker import THREAD_VARS
+
     for _name in THREAD_VARS:
         os.environ.setdefault(_name, str(max(1, (os.cpu_count() or 1) // _WORKERS)))
 
@@ -71,7 +72,7 @@ def pytest_collection_modifyitems(config, items):
 try:
     from xdist.scheduler import LoadScopeScheduling
 except ImportError:  # without pytest-xdist, `pytest` runs the tests one after another
-    LoadScopeScheduling = None
+    pass
 else:
     class _Units(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
