@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
+import cnnlab.grade  # noqa: F401  before nbformat (in executed): keeps jsonschema from building unused URI grammars
 import executed
 from needs import unavailable
 
