@@ -30,6 +30,16 @@ def _centred(X):
     return X - X.mean(axis=0)
 
 
+def _defined_only(mistake):
+    """``mistake`` where its output is defined. With N <= D samples, centring leaves N - 1 directions, and
+    the SVD's (or eigh's) other vectors are any orthonormal completion (LAPACK builds differ): a mistake
+    that returns them has no reproducible output there, so none is stored and the hint is the general one."""
+    def defined(X, k):
+        mean, components = mistake(X, k)
+        return (mean, None) if len(X) <= np.shape(X)[1] else (mean, components)
+    return defined
+
+
 def _eigh_increasing(X, k):
     Xc = _centred(X)
     _, vectors = np.linalg.eigh(Xc.T @ Xc / max(len(Xc) - 1, 1))
@@ -53,9 +63,9 @@ MISTAKES = {
     },
     "pca_fit": {
         "uncentred": lambda X, k: (np.mean(X, axis=0), _svd_rows(X)[:k]),
-        "columns": lambda X, k: (np.mean(X, axis=0), _svd_rows(_centred(X))[:, :k].T),
-        "increasing": _eigh_increasing,
-        "last_rows": lambda X, k: (np.mean(X, axis=0), _svd_rows(_centred(X))[-k:]),
+        "columns": _defined_only(lambda X, k: (np.mean(X, axis=0), _svd_rows(_centred(X))[:, :k].T)),
+        "increasing": _defined_only(_eigh_increasing),
+        "last_rows": _defined_only(lambda X, k: (np.mean(X, axis=0), _svd_rows(_centred(X))[-k:])),
         "reversed": lambda X, k: (np.mean(X, axis=0), _svd_rows(_centred(X))[:k][::-1]),
         "standardised": _standardised,
     },
