@@ -30,7 +30,7 @@ def _same(a, b, where="") -> None:
         # kernels per CPU), by float32's rounding of the array's largest values: 1.7e-6 on a convolution
         # output of 0.02 among values up to 11 between two machines. The judges allow 1e-4 there.
         scale = float(np.max(np.abs(b), initial=1.0)) if b.dtype.kind == "f" else 1.0
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * scale, err_msg=where)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6 * scale, err_msg=where)
     elif isinstance(a, dict):
         assert isinstance(b, dict) and a.keys() == b.keys(), where
         for k in a:
